@@ -1,0 +1,56 @@
+"""A min-heap of named deadlines, so that ``next_deadline()`` stays cheap with many sessions.
+
+Re-arming or cancelling a key leaves its old heap entry behind; entries are checked against the
+current value when popped (lazy deletion), which keeps every operation O(log n).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Hashable, Iterator
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Deadlines(Generic[K]):
+    """Deadlines by key: at most one live deadline per key."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, K]] = []
+        self._live: dict[K, float] = {}
+        self._order = itertools.count()
+
+    def set(self, key: K, when: float) -> None:
+        """Arm (or re-arm) ``key`` to fall due at ``when``."""
+        self._live[key] = when
+        heapq.heappush(self._heap, (when, next(self._order), key))
+
+    def cancel(self, key: K) -> None:
+        """Forget ``key``; a no-op when it is not armed."""
+        self._live.pop(key, None)
+
+    def get(self, key: K) -> float | None:
+        """When ``key`` falls due, or None."""
+        return self._live.get(key)
+
+    def next(self) -> float | None:
+        """The earliest live deadline."""
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now: float) -> Iterator[K]:
+        """Yield (and disarm) each key due at ``now``, earliest first."""
+        while True:
+            self._drop_stale()
+            if not self._heap or self._heap[0][0] > now:
+                return
+            _, _, key = heapq.heappop(self._heap)
+            del self._live[key]
+            yield key
+
+    def _drop_stale(self) -> None:
+        heap = self._heap
+        while heap and self._live.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)

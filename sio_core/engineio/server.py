@@ -1,0 +1,285 @@
+"""The Engine.IO v4 server: handshakes, routing of requests and WebSocket messages to sessions.
+
+Each HTTP request goes through a short pipeline of checks, in the order the Node server makes
+them (transport, then sid or handshake method, ``allow_request``, protocol version), and every
+refusal is a :class:`~sio_core.errors.RequestRefused` turned into the Engine.IO JSON error body
+at one place, :meth:`EngineServer.receive_request`.
+"""
+
+from __future__ import annotations
+
+from sio_core._deadlines import Deadlines
+from sio_core.config import EngineConfig
+from sio_core.engineio import answers
+from sio_core.engineio.packets import Packet, PacketType, encode_packet, encode_payload
+from sio_core.engineio.session import Session, SessionContext, SessionState, Timer, Transport
+from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError, RequestRefused
+from sio_core.events import (
+    Event,
+    HttpResponseReady,
+    SessionOpened,
+    WebSocketAccepted,
+    WebSocketCloseRequested,
+    WebSocketDataReady,
+)
+from sio_core.http import HttpRequest
+from sio_core.ids import IdGenerator
+
+
+class EngineServer:
+    """A sans-IO Engine.IO server, driven as :class:`sio_core.surface.TransportCore` says."""
+
+    def __init__(self, config: EngineConfig | None = None, *, id_generator: IdGenerator) -> None:
+        self.config = config or EngineConfig()
+        self._new_id = id_generator
+        self._events: list[Event] = []
+        self._sessions: dict[str, Session] = {}
+        self._dirty: dict[str, Session] = {}
+        self._deadlines: Deadlines[tuple[str, Timer]] = Deadlines()
+        self._ctx = SessionContext(
+            config=self.config,
+            emit=self._events.append,
+            deadlines=self._deadlines,
+            mark_dirty=self._mark_dirty,
+            forget=self._forget,
+        )
+
+    # -- the TransportCore surface -------------------------------------------------------
+
+    @property
+    def max_http_buffer_size(self) -> int:
+        """The most bytes one POST body or one WebSocket message may hold."""
+        return self.config.max_http_buffer_size
+
+    def owns(self, request: HttpRequest) -> bool:
+        """Whether the request is under this server's path (a prefix match, as in Node)."""
+        return request.path.startswith(self.config.path)
+
+    def receive_request(self, request_id: int, request: HttpRequest, now: float) -> None:
+        """Route one complete HTTP request; its answer comes out of :meth:`events`."""
+        self._tick(now)
+        cors = answers.cors_headers(self.config.cors, request)
+        try:
+            self._route(request_id, request, cors)
+        except RequestRefused as refusal:
+            response = answers.error_response(refusal.code, refusal.message, cors)
+            self._events.append(HttpResponseReady(request_id=request_id, response=response))
+
+    def request_aborted(self, request_id: int, now: float) -> None:
+        """The client went away before its request was answered."""
+        self._tick(now)
+        session = self._ctx.held_gets.get(request_id)
+        if session is not None:
+            session.abort_held_get()
+
+    def receive_ws_message(self, ws_id: int, message: str | bytes, now: float) -> None:
+        """One WebSocket message, for a session's transport or for its upgrade probe."""
+        self._tick(now)
+        session = self._ctx.websockets.get(ws_id)
+        if session is not None:
+            session.receive_ws_message(ws_id, message)
+
+    def ws_message_too_large(self, ws_id: int, now: float) -> None:
+        """A WebSocket message went past the limit: that WebSocket is closed with 1009."""
+        self._tick(now)
+        session = self._ctx.websockets.get(ws_id)
+        if session is not None:
+            session.ws_too_large(ws_id)
+
+    def ws_closed(self, ws_id: int, now: float, *, error: bool = False) -> None:
+        """A WebSocket went away: ``transport close``, or ``transport error`` when it broke."""
+        self._tick(now)
+        session = self._ctx.websockets.get(ws_id)
+        if session is not None:
+            session.ws_closed(ws_id, error=error)
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`handle_timeout` must next be called."""
+        return self._deadlines.next()
+
+    def handle_timeout(self, now: float) -> None:
+        """Fire every deadline due at ``now``: pings, ping timeouts, upgrade and close timeouts."""
+        self._tick(now)
+        for sid, timer in list(self._deadlines.pop_due(now)):
+            session = self._sessions.get(sid)
+            if session is not None:
+                session.timer_fired(timer)
+
+    def events(self) -> list[Event]:
+        """What happened since the last call; pending output is flushed into it first."""
+        self._flush_dirty()
+        events, self._events[:] = self._events[:], []
+        return events
+
+    # -- commands from the application ---------------------------------------------------
+
+    def send(self, sid: str, data: str | bytes) -> bool:
+        """Queue a message for session ``sid``; False when the session is gone or closing."""
+        session = self._sessions.get(sid)
+        return session is not None and session.queue(Packet(PacketType.MESSAGE, data))
+
+    def close(self, sid: str) -> None:
+        """Close session ``sid`` from the server side (``forced close``); its output is sent first.
+
+        The close is timed at the latest ``now`` the server was given.
+        """
+        session = self._sessions.get(sid)
+        if session is not None:
+            session.close(DisconnectReason.FORCED_CLOSE, "closed by the server")
+
+    def writable(self, sid: str) -> bool:
+        """Whether the transport can take a message now (a volatile message is dropped if not).
+
+        A WebSocket always can; long-polling only while a GET is held.
+        """
+        session = self._sessions.get(sid)
+        return session is not None and session.writable
+
+    def transport_of(self, sid: str) -> str | None:
+        """The name of the transport session ``sid`` runs on, or None when it is gone."""
+        session = self._sessions.get(sid)
+        return session.transport.value if session is not None else None
+
+    @property
+    def sids(self) -> list[str]:
+        """The sids of the open sessions."""
+        return [sid for sid, s in self._sessions.items() if s.state is not SessionState.CLOSING]
+
+    # -- routing --------------------------------------------------------------------------
+
+    def _route(self, request_id: int, request: HttpRequest, cors: answers.Headers) -> None:
+        if answers.is_preflight(self.config.cors, request):
+            self._answer(request_id, answers.status_response(204, cors))
+            return
+        query = request.query()
+        transport = query.get("transport", "")
+        if transport not in self.config.transports:
+            raise RequestRefused(EngineErrorCode.UNKNOWN_TRANSPORT)
+        sid = query.get("sid")
+        if sid is None:
+            self._handshake(request_id, request, Transport(transport), query.get("EIO"), cors)
+        elif request.wants_websocket:
+            self._websocket_for_session(request_id, self._session(sid), Transport(transport))
+        else:
+            self._polling(request_id, request, self._session(sid), Transport(transport), cors)
+
+    def _session(self, sid: str) -> Session:
+        session = self._sessions.get(sid)
+        if session is None:
+            raise RequestRefused(EngineErrorCode.UNKNOWN_SID)
+        return session
+
+    def _handshake(
+        self,
+        request_id: int,
+        request: HttpRequest,
+        transport: Transport,
+        protocol: str | None,
+        cors: answers.Headers,
+    ) -> None:
+        if request.method != "GET":
+            raise RequestRefused(EngineErrorCode.BAD_HANDSHAKE_METHOD)
+        self._check_allowed(request)
+        if protocol != "4":
+            raise RequestRefused(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION)
+        if request.wants_websocket != (transport is Transport.WEBSOCKET):
+            raise RequestRefused(EngineErrorCode.BAD_REQUEST)
+        session = Session(self._new_id(), transport, request, self._ctx)
+        self._sessions[session.sid] = session
+        cookie = answers.cookie_header(self.config.cookie, session.sid)
+        opening = session.open_packet()
+        if transport is Transport.WEBSOCKET:
+            session.attach_websocket(request_id)
+            self._events.append(WebSocketAccepted(request_id=request_id, headers=cookie))
+            message = encode_packet(opening)
+            self._events.append(WebSocketDataReady(ws_id=request_id, messages=(message,)))
+        else:
+            response = answers.payload_response(encode_payload([opening]), cors + cookie)
+            self._answer(request_id, response)
+        self._events.append(
+            SessionOpened(sid=session.sid, transport=transport.value, request=request)
+        )
+
+    def _check_allowed(self, request: HttpRequest) -> None:
+        allow = self.config.allow_request
+        if allow is None:
+            return
+        verdict = allow(request)
+        if verdict is not True:
+            message = verdict if isinstance(verdict, str) else None
+            raise RequestRefused(EngineErrorCode.FORBIDDEN, message)
+
+    def _websocket_for_session(self, request_id: int, session: Session, asked: Transport) -> None:
+        """A WebSocket with a known sid: an upgrade probe, or one to accept and close at once.
+
+        Node accepts a WebSocket for a session that already runs on (or is moving to) WebSocket,
+        and closes it straight away; so do we.
+        """
+        self._events.append(WebSocketAccepted(request_id=request_id))
+        upgradable = (
+            asked is Transport.WEBSOCKET
+            and session.transport is Transport.POLLING
+            and session.state is SessionState.OPEN
+            and self.config.allow_upgrades
+        )
+        if upgradable:
+            session.start_upgrade(request_id)
+        else:
+            self._events.append(WebSocketCloseRequested(ws_id=request_id))
+
+    def _polling(
+        self,
+        request_id: int,
+        request: HttpRequest,
+        session: Session,
+        asked: Transport,
+        cors: answers.Headers,
+    ) -> None:
+        if asked is not Transport.POLLING or session.transport is not Transport.POLLING:
+            raise RequestRefused(EngineErrorCode.BAD_REQUEST)
+        if request.method == "GET":
+            session.receive_poll(request_id, cors)
+        elif request.method == "POST":
+            self._answer(request_id, self._post(request, session, cors))
+        else:
+            raise RequestRefused(EngineErrorCode.BAD_REQUEST)
+
+    def _post(self, request: HttpRequest, session: Session, cors: answers.Headers) -> _Response:
+        if request.body_too_large:
+            session.close(DisconnectReason.TRANSPORT_ERROR, "payload too large")
+            return answers.status_response(413, cors)
+        if request.header("content-type") == "application/octet-stream":
+            session.close(DisconnectReason.TRANSPORT_ERROR, "binary payload with EIO=4")
+            return answers.error_response(EngineErrorCode.BAD_REQUEST, None, cors)
+        try:
+            session.receive_post(request.body)
+        except RemoteProtocolError as error:
+            session.close(DisconnectReason.PARSE_ERROR, error.message)
+            return answers.error_response(EngineErrorCode.BAD_REQUEST, None, cors)
+        return answers.ok_response(cors)
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def _answer(self, request_id: int, response: _Response) -> None:
+        self._events.append(HttpResponseReady(request_id=request_id, response=response))
+
+    def _tick(self, now: float) -> None:
+        self._ctx.now = max(self._ctx.now, now)
+
+    def _mark_dirty(self, session: Session) -> None:
+        self._dirty[session.sid] = session
+
+    def _forget(self, session: Session) -> None:
+        self._sessions.pop(session.sid, None)
+        self._dirty.pop(session.sid, None)
+        for timer in Timer:
+            self._deadlines.cancel((session.sid, timer))
+
+    def _flush_dirty(self) -> None:
+        while self._dirty:
+            dirty, self._dirty = self._dirty, {}
+            for session in dirty.values():
+                session.flush()
+
+
+_Response = answers.HttpResponse

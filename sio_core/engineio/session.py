@@ -1,0 +1,397 @@
+"""One Engine.IO session: its transport, its upgrade, its heartbeat and its outbox.
+
+Theory of operation (engine.io-protocol v4, and the Node server where the spec is silent):
+
+* **Outbox.** Packets the server sends wait in ``outbox``. They leave when the server drains its
+  events: as one WebSocket message each, or as one polling payload answering the held GET. So a
+  burst of sends becomes one HTTP answer, and nothing is encoded twice.
+* **Polling.** At most one GET is held at a time; a second one is a client error that ends the
+  session (``transport error``). A held GET is answered as soon as there is something to send.
+* **Upgrade.** A WebSocket opened with the sid is a *probe*. On ``2probe`` the server answers
+  ``3probe`` on it and releases the held GET with a ``noop`` so that the client can pause polling;
+  on ``5`` (upgrade) the WebSocket becomes the transport and the outbox moves to it. Anything
+  else on the probe, or no upgrade within ``upgrade_timeout``, closes the probe; the session
+  carries on over polling.
+* **Heartbeat.** The server sends ``2`` every ``ping_interval``; if no ``3`` follows within
+  ``ping_timeout`` the session closes with ``ping timeout``.
+* **Close.** Every ending goes through :meth:`Session.close`, which reports
+  :class:`~sio_core.events.SessionClosed` exactly once. A close forced by the server delivers the
+  outbox first, then a ``close`` packet; on polling with no GET held, the session lingers as
+  ``CLOSING`` until the next GET collects them (or ``CLOSE_TIMEOUT`` passes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections.abc import Callable
+
+from sio_core._deadlines import Deadlines
+from sio_core.config import EngineConfig
+from sio_core.engineio import answers
+from sio_core.engineio.packets import (
+    Packet,
+    PacketType,
+    decode_packet,
+    decode_payload,
+    encode_packet,
+    encode_payload,
+)
+from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError
+from sio_core.events import (
+    Event,
+    HttpResponseReady,
+    MessageReceived,
+    SessionClosed,
+    SessionUpgraded,
+    WebSocketCloseRequested,
+    WebSocketDataReady,
+)
+from sio_core.http import HttpRequest
+
+CLOSE_TIMEOUT = 30.0
+"""How long a forced close waits on polling for the GET that collects the close packet (Node's)."""
+
+_FORCED = frozenset({DisconnectReason.FORCED_CLOSE, DisconnectReason.SERVER_SHUTTING_DOWN})
+
+
+class Transport(str, enum.Enum):
+    """The two transports of Engine.IO v4."""
+
+    POLLING = "polling"
+    WEBSOCKET = "websocket"
+
+
+class SessionState(enum.Enum):
+    """Where a session is in its life."""
+
+    OPEN = "open"
+    UPGRADING = "upgrading"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Timer(str, enum.Enum):
+    """The deadlines a session can have armed, keyed ``(sid, Timer)``."""
+
+    PING = "ping"
+    PONG = "pong"
+    UPGRADE = "upgrade"
+    CLOSE = "close"
+
+
+@dataclasses.dataclass(slots=True)
+class SessionContext:
+    """What sessions share with their server: options, the event list, deadlines and indexes."""
+
+    config: EngineConfig
+    emit: Callable[[Event], None]
+    deadlines: Deadlines[tuple[str, Timer]]
+    mark_dirty: Callable[[Session], None]
+    forget: Callable[[Session], None]
+    held_gets: dict[int, Session] = dataclasses.field(default_factory=dict)
+    websockets: dict[int, Session] = dataclasses.field(default_factory=dict)
+    now: float = 0.0
+
+
+class Session:
+    """The server side of one Engine.IO session."""
+
+    def __init__(
+        self, sid: str, transport: Transport, request: HttpRequest, ctx: SessionContext
+    ) -> None:
+        self.sid = sid
+        self.transport = transport
+        self.request = request
+        self.state = SessionState.OPEN
+        self.outbox: list[Packet] = []
+        self.ws_id: int | None = None
+        self._ctx = ctx
+        self._held_get: tuple[int, answers.Headers] | None = None
+        self._probe_ws: int | None = None
+        self._probe_received = False
+        self._arm(Timer.PING, ctx.config.ping_interval)
+
+    # -- handshake ------------------------------------------------------------------------
+
+    def open_packet(self) -> Packet:
+        """The ``open`` packet announcing the sid, the upgrades and the heartbeat settings."""
+        config = self._ctx.config
+        upgrades = (
+            ["websocket"]
+            if self.transport is Transport.POLLING
+            and config.allow_upgrades
+            and "websocket" in config.transports
+            else []
+        )
+        handshake = {
+            "sid": self.sid,
+            "upgrades": upgrades,
+            "pingInterval": round(config.ping_interval * 1000),
+            "pingTimeout": round(config.ping_timeout * 1000),
+            "maxPayload": config.max_http_buffer_size,
+        }
+        return Packet(PacketType.OPEN, json.dumps(handshake, separators=(",", ":")))
+
+    def attach_websocket(self, ws_id: int) -> None:
+        """Make WebSocket ``ws_id`` this session's transport (a WebSocket-only session)."""
+        self.ws_id = ws_id
+        self._ctx.websockets[ws_id] = self
+
+    @property
+    def writable(self) -> bool:
+        """Whether output queued now leaves at once."""
+        if self.state not in (SessionState.OPEN, SessionState.UPGRADING):
+            return False
+        if self.transport is Transport.WEBSOCKET:
+            return self.ws_id is not None
+        return self._held_get is not None
+
+    # -- sending --------------------------------------------------------------------------
+
+    def queue(self, packet: Packet) -> bool:
+        """Queue a packet for the client; False once the session is closing or closed."""
+        if self.state not in (SessionState.OPEN, SessionState.UPGRADING):
+            return False
+        self.outbox.append(packet)
+        self._ctx.mark_dirty(self)
+        return True
+
+    def flush(self) -> None:
+        """Hand the outbox to the transport, if the transport can take it now."""
+        if not self.outbox:
+            return
+        if self.transport is Transport.WEBSOCKET and self.ws_id is not None:
+            messages = tuple(encode_packet(packet) for packet in self.outbox)
+            self.outbox.clear()
+            self._ctx.emit(WebSocketDataReady(ws_id=self.ws_id, messages=messages))
+        elif self._held_get is not None:
+            self._answer_held_get()
+
+    # -- polling ------------------------------------------------------------------------
+
+    def receive_poll(self, request_id: int, headers: answers.Headers) -> None:
+        """A long-polling GET: answer it now if there is output, else hold it."""
+        if self._held_get is not None:
+            self._ctx.emit(_refusal(request_id, headers))
+            self.close(DisconnectReason.TRANSPORT_ERROR, "overlap from client")
+            return
+        self._held_get = (request_id, headers)
+        self._ctx.held_gets[request_id] = self
+        if self.outbox or self.state is SessionState.CLOSING or self._probe_received:
+            self._answer_held_get()
+
+    def receive_post(self, body: bytes) -> None:
+        """A POST payload: decode it whole first, then act on each packet in order."""
+        if self.state is SessionState.CLOSING:
+            return
+        packets = decode_payload(body)
+        for packet in packets:
+            if self.state is SessionState.CLOSED:
+                return
+            self._receive_packet(packet)
+
+    def abort_held_get(self) -> None:
+        """The client went away with its GET unanswered (Node: closed prematurely)."""
+        self._forget_held_get()
+        self.close(DisconnectReason.TRANSPORT_ERROR, "poll connection closed prematurely")
+
+    def _answer_held_get(self, packets: list[Packet] | None = None) -> None:
+        assert self._held_get is not None
+        if packets is None:
+            packets = self._take_polling_packets()
+        request_id, headers = self._forget_held_get()
+        response = answers.payload_response(encode_payload(packets), headers)
+        self._ctx.emit(HttpResponseReady(request_id=request_id, response=response))
+        if self.state is SessionState.CLOSING:
+            self._finish_closing()
+
+    def _take_polling_packets(self) -> list[Packet]:
+        packets = self.outbox[:]
+        self.outbox.clear()
+        if self.state is SessionState.CLOSING:
+            packets.append(Packet(PacketType.CLOSE))
+        return packets or [Packet(PacketType.NOOP)]
+
+    def _forget_held_get(self) -> tuple[int, answers.Headers]:
+        assert self._held_get is not None
+        held, self._held_get = self._held_get, None
+        self._ctx.held_gets.pop(held[0], None)
+        return held
+
+    # -- websocket ----------------------------------------------------------------------
+
+    def start_upgrade(self, ws_id: int) -> None:
+        """WebSocket ``ws_id`` opened with this sid: it is a probe until the client upgrades."""
+        self.state = SessionState.UPGRADING
+        self._probe_ws = ws_id
+        self._ctx.websockets[ws_id] = self
+        self._arm(Timer.UPGRADE, self._ctx.config.upgrade_timeout)
+
+    def receive_ws_message(self, ws_id: int, message: str | bytes) -> None:
+        """A message on this session's WebSocket or on its upgrade probe."""
+        if ws_id == self._probe_ws:
+            self._receive_probe_message(message)
+            return
+        try:
+            packet = decode_packet(message)
+        except RemoteProtocolError as error:
+            self.close(DisconnectReason.PARSE_ERROR, error.message)
+            return
+        self._receive_packet(packet)
+
+    def ws_too_large(self, ws_id: int) -> None:
+        """A message past ``max_http_buffer_size``: close that WebSocket with 1009."""
+        if ws_id == self._probe_ws:
+            self._abort_upgrade(code=1009)
+            return
+        self._close_websocket(code=1009, reason="Max payload size exceeded")
+        self.close(DisconnectReason.TRANSPORT_ERROR, "payload too large")
+
+    def ws_closed(self, ws_id: int, *, error: bool) -> None:
+        """The peer (or the network) closed one of this session's WebSockets."""
+        self._ctx.websockets.pop(ws_id, None)
+        if ws_id == self._probe_ws:
+            self._probe_ws = None
+            self._abort_upgrade()
+            return
+        self.ws_id = None
+        reason = DisconnectReason.TRANSPORT_ERROR if error else DisconnectReason.TRANSPORT_CLOSE
+        self.close(reason, "websocket error" if error else "websocket closed")
+
+    def _receive_probe_message(self, message: str | bytes) -> None:
+        try:
+            packet: Packet | None = decode_packet(message)
+        except RemoteProtocolError:
+            packet = None
+        if packet == Packet(PacketType.PING, "probe"):
+            self._send_probe_pong()
+        elif packet is not None and packet.type is PacketType.UPGRADE:
+            self._complete_upgrade()
+        else:
+            self._abort_upgrade()
+
+    def _send_probe_pong(self) -> None:
+        assert self._probe_ws is not None
+        pong = encode_packet(Packet(PacketType.PONG, "probe"))
+        self._ctx.emit(WebSocketDataReady(ws_id=self._probe_ws, messages=(pong,)))
+        self._probe_received = True
+        if self._held_get is not None:
+            self._answer_held_get()
+
+    def _complete_upgrade(self) -> None:
+        self._ctx.deadlines.cancel((self.sid, Timer.UPGRADE))
+        if self._held_get is not None:
+            self._answer_held_get([Packet(PacketType.NOOP)])
+        self.transport = Transport.WEBSOCKET
+        self.ws_id, self._probe_ws = self._probe_ws, None
+        self.state = SessionState.OPEN
+        self._probe_received = False
+        self._ctx.emit(SessionUpgraded(sid=self.sid, transport=self.transport.value))
+        self._ctx.mark_dirty(self)
+
+    def _abort_upgrade(self, code: int = 1000) -> None:
+        self._ctx.deadlines.cancel((self.sid, Timer.UPGRADE))
+        if self._probe_ws is not None:
+            self._ctx.websockets.pop(self._probe_ws, None)
+            self._ctx.emit(WebSocketCloseRequested(ws_id=self._probe_ws, code=code))
+            self._probe_ws = None
+        self._probe_received = False
+        if self.state is SessionState.UPGRADING:
+            self.state = SessionState.OPEN
+
+    def _close_websocket(self, code: int = 1000, reason: str = "") -> None:
+        if self.ws_id is not None:
+            self._ctx.websockets.pop(self.ws_id, None)
+            self._ctx.emit(WebSocketCloseRequested(ws_id=self.ws_id, code=code, reason=reason))
+            self.ws_id = None
+
+    # -- packets from the client --------------------------------------------------------
+
+    def _receive_packet(self, packet: Packet) -> None:
+        kind = packet.type
+        if kind is PacketType.MESSAGE:
+            self._ctx.emit(MessageReceived(sid=self.sid, data=packet.data))
+        elif kind is PacketType.PONG:
+            self._receive_pong()
+        elif kind is PacketType.CLOSE:
+            self.close(DisconnectReason.TRANSPORT_CLOSE, "client sent a close packet")
+        elif kind is PacketType.PING:
+            self.close(DisconnectReason.TRANSPORT_ERROR, "invalid heartbeat direction")
+        # open, upgrade and noop from the client on an established transport mean nothing:
+        # Node ignores them, and so do we.
+
+    def _receive_pong(self) -> None:
+        deadlines = self._ctx.deadlines
+        if deadlines.get((self.sid, Timer.PONG)) is None:
+            return
+        deadlines.cancel((self.sid, Timer.PONG))
+        self._arm(Timer.PING, self._ctx.config.ping_interval)
+
+    # -- time -----------------------------------------------------------------------------
+
+    def timer_fired(self, timer: Timer) -> None:
+        """One of this session's deadlines has come."""
+        if timer is Timer.PING:
+            if self.queue(Packet(PacketType.PING)):
+                self._arm(Timer.PONG, self._ctx.config.ping_timeout)
+        elif timer is Timer.PONG:
+            self.close(DisconnectReason.PING_TIMEOUT, "no pong within ping_timeout")
+        elif timer is Timer.UPGRADE:
+            self._abort_upgrade()
+        elif timer is Timer.CLOSE:
+            self._finish_closing()
+
+    def _arm(self, timer: Timer, delay: float) -> None:
+        self._ctx.deadlines.set((self.sid, timer), self._ctx.now + delay)
+
+    # -- closing --------------------------------------------------------------------------
+
+    def close(self, reason: DisconnectReason, description: str = "") -> None:
+        """End the session (idempotent) and report it, once, with ``reason``."""
+        if self.state in (SessionState.CLOSING, SessionState.CLOSED):
+            return
+        forced = reason in _FORCED
+        for timer in Timer:
+            self._ctx.deadlines.cancel((self.sid, timer))
+        self._abort_upgrade()
+        if self.transport is Transport.POLLING:
+            self._close_polling(reason, forced=forced)
+        else:
+            if forced:
+                self.flush()
+            self._close_websocket()
+            self._set_closed()
+        self._ctx.emit(SessionClosed(sid=self.sid, reason=reason, description=description))
+
+    def _close_polling(self, reason: DisconnectReason, *, forced: bool) -> None:
+        if forced:
+            self.state = SessionState.CLOSING
+            if self._held_get is not None:
+                self._answer_held_get()
+            else:
+                self._arm(Timer.CLOSE, CLOSE_TIMEOUT)
+            return
+        self._set_closed()
+        if self._held_get is not None:
+            last = (
+                PacketType.NOOP if reason is DisconnectReason.TRANSPORT_CLOSE else PacketType.CLOSE
+            )
+            self._answer_held_get([Packet(last)])
+
+    def _finish_closing(self) -> None:
+        self._ctx.deadlines.cancel((self.sid, Timer.CLOSE))
+        if self._held_get is not None:
+            self._forget_held_get()
+        self._set_closed()
+
+    def _set_closed(self) -> None:
+        self.state = SessionState.CLOSED
+        self.outbox.clear()
+        self._ctx.forget(self)
+
+
+def _refusal(request_id: int, headers: answers.Headers) -> HttpResponseReady:
+    response = answers.error_response(EngineErrorCode.BAD_REQUEST, None, headers)
+    return HttpResponseReady(request_id=request_id, response=response)

@@ -1,0 +1,101 @@
+"""Acknowledgements the server waits for: one per emit, or one per recipient of a broadcast.
+
+An emit with an ack id waits until the client answers, its timeout passes, or its socket leaves;
+each ends it with exactly one event. A broadcast with acks collects one answer per recipient and
+ends once all have answered or its timeout passes, carrying what arrived either way (as Node's
+``io.timeout(ms).emit(..., callback)`` does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sio_core._deadlines import Deadlines
+from sio_core.events import AckAbandoned, AckReceived, BroadcastAcksCollected, Event
+
+
+@dataclasses.dataclass(slots=True)
+class _Broadcast:
+    waiting: set[tuple[str, int]]
+    responses: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+
+
+_Key = tuple[str, int] | int
+
+
+class Acks:
+    """Pending acknowledgements, keyed by (socket id, ack id), with their deadlines."""
+
+    def __init__(self) -> None:
+        self._single: set[tuple[str, int]] = set()
+        self._broadcasts: dict[int, _Broadcast] = {}
+        self._member_of: dict[tuple[str, int], int] = {}
+        self._deadlines: Deadlines[_Key] = Deadlines()
+
+    def expect(self, socket_id: str, ack_id: int, deadline: float | None) -> None:
+        """Wait for the client's answer to one emit."""
+        self._single.add((socket_id, ack_id))
+        if deadline is not None:
+            self._deadlines.set((socket_id, ack_id), deadline)
+
+    def expect_broadcast(
+        self, broadcast_id: int, recipients: list[tuple[str, int]], deadline: float
+    ) -> list[Event]:
+        """Collect one answer per recipient; ends at once when there is no recipient."""
+        if not recipients:
+            return [
+                BroadcastAcksCollected(broadcast_id=broadcast_id, responses=(), timed_out=False)
+            ]
+        self._broadcasts[broadcast_id] = _Broadcast(waiting=set(recipients))
+        for key in recipients:
+            self._member_of[key] = broadcast_id
+        self._deadlines.set(broadcast_id, deadline)
+        return []
+
+    def answer(self, socket_id: str, ack_id: int, args: tuple[Any, ...]) -> list[Event]:
+        """The client answered; an unknown or late answer is ignored, as in Node."""
+        key = (socket_id, ack_id)
+        if key in self._single:
+            self._single.discard(key)
+            self._deadlines.cancel(key)
+            return [AckReceived(socket_id=socket_id, ack_id=ack_id, args=args)]
+        broadcast_id = self._member_of.pop(key, None)
+        if broadcast_id is None:
+            return []
+        broadcast = self._broadcasts[broadcast_id]
+        broadcast.waiting.discard(key)
+        broadcast.responses.append(args)
+        return [] if broadcast.waiting else [self._end_broadcast(broadcast_id, timed_out=False)]
+
+    def socket_left(self, socket_id: str) -> list[Event]:
+        """The socket is gone: its own emits end; broadcasts keep waiting for their timeout."""
+        gone = sorted(key for key in self._single if key[0] == socket_id)
+        for key in gone:
+            self._single.discard(key)
+            self._deadlines.cancel(key)
+        return [AckAbandoned(socket_id=s, ack_id=a, reason="disconnected") for s, a in gone]
+
+    def next_deadline(self) -> float | None:
+        """The earliest ack timeout."""
+        return self._deadlines.next()
+
+    def handle_timeout(self, now: float) -> list[Event]:
+        """End every ack whose timeout has passed."""
+        events: list[Event] = []
+        for key in list(self._deadlines.pop_due(now)):
+            if isinstance(key, int):
+                events.append(self._end_broadcast(key, timed_out=True))
+            else:
+                self._single.discard(key)
+                events.append(AckAbandoned(socket_id=key[0], ack_id=key[1], reason="timeout"))
+        return events
+
+    def _end_broadcast(self, broadcast_id: int, *, timed_out: bool) -> Event:
+        broadcast = self._broadcasts.pop(broadcast_id)
+        self._deadlines.cancel(broadcast_id)
+        for key in broadcast.waiting:
+            self._member_of.pop(key, None)
+        return BroadcastAcksCollected(
+            broadcast_id=broadcast_id, responses=tuple(broadcast.responses), timed_out=timed_out
+        )
