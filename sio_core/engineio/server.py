@@ -11,9 +11,21 @@ from __future__ import annotations
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
 from sio_core.engineio import answers
-from sio_core.engineio.packets import Packet, PacketType, encode_packet, encode_payload
+from sio_core.engineio.packets import (
+    SEPARATOR,
+    Packet,
+    PacketType,
+    encode_packet,
+    encode_payload,
+)
 from sio_core.engineio.session import Session, SessionContext, SessionState, Timer, Transport
-from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError, RequestRefused
+from sio_core.errors import (
+    DisconnectReason,
+    EngineErrorCode,
+    LocalProtocolError,
+    RemoteProtocolError,
+    RequestRefused,
+)
 from sio_core.events import (
     Event,
     HttpResponseReady,
@@ -114,7 +126,12 @@ class EngineServer:
     # -- commands from the application ---------------------------------------------------
 
     def send(self, sid: str, data: str | bytes) -> bool:
-        """Queue a message for session ``sid``; False when the session is gone or closing."""
+        """Queue a message for session ``sid``; False when the session is gone or closing.
+
+        Text may not hold the record separator ``\\x1e``: long-polling could not frame it.
+        """
+        if isinstance(data, str) and SEPARATOR in data:
+            raise LocalProtocolError("a text message cannot contain the record separator \\x1e")
         session = self._sessions.get(sid)
         return session is not None and session.queue(Packet(PacketType.MESSAGE, data))
 
