@@ -6,7 +6,7 @@ and ``now`` come in, events and bytes go out. ``sio_anyio`` drives it on asyncio
 
 from __future__ import annotations
 
-from sio_core.config import CookieOptions, CorsOptions, EngineConfig
+from sio_core.config import CookieOptions, CorsOptions, EngineConfig, SocketConfig
 from sio_core.engineio.server import EngineServer
 from sio_core.errors import (
     DisconnectReason,
@@ -17,23 +17,41 @@ from sio_core.errors import (
     RequestRefused,
 )
 from sio_core.events import (
+    AckAbandoned,
+    AckReceived,
+    BroadcastAcksCollected,
     Event,
+    EventReceived,
     HttpResponseReady,
     MessageReceived,
     SessionClosed,
     SessionOpened,
     SessionUpgraded,
+    SocketConnected,
+    SocketConnecting,
+    SocketDisconnected,
+    SocketDisconnecting,
+    SocketErrored,
     WebSocketAccepted,
     WebSocketCloseRequested,
     WebSocketDataReady,
 )
+from sio_core.handshake import Handshake
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import CountingIds, IdGenerator
+from sio_core.socketio.adapter import Adapter, BroadcastOptions, InMemoryAdapter
+from sio_core.socketio.server import SocketServer
+from sio_core.socketio.socket import SocketSnapshot
 from sio_core.surface import TransportCore
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AckAbandoned",
+    "AckReceived",
+    "Adapter",
+    "BroadcastAcksCollected",
+    "BroadcastOptions",
     "CookieOptions",
     "CorsOptions",
     "CountingIds",
@@ -42,10 +60,13 @@ __all__ = [
     "EngineErrorCode",
     "EngineServer",
     "Event",
+    "EventReceived",
+    "Handshake",
     "HttpRequest",
     "HttpResponse",
     "HttpResponseReady",
     "IdGenerator",
+    "InMemoryAdapter",
     "LocalProtocolError",
     "MessageReceived",
     "ProtocolError",
@@ -54,6 +75,14 @@ __all__ = [
     "SessionClosed",
     "SessionOpened",
     "SessionUpgraded",
+    "SocketConfig",
+    "SocketConnected",
+    "SocketConnecting",
+    "SocketDisconnected",
+    "SocketDisconnecting",
+    "SocketErrored",
+    "SocketServer",
+    "SocketSnapshot",
     "TransportCore",
     "WebSocketAccepted",
     "WebSocketCloseRequested",

@@ -21,7 +21,8 @@ TEXT_PLAIN = "text/plain; charset=UTF-8"
 
 def error_response(code: EngineErrorCode, message: str | None, extra: Headers) -> HttpResponse:
     """The JSON error body Node sends: ``{"code": 1, "message": "Session ID unknown"}``."""
-    body = json.dumps({"code": int(code), "message": message or code.message}).encode()
+    error = {"code": int(code), "message": message or code.message}
+    body = json.dumps(error, separators=(",", ":")).encode()
     return _response(code.http_status, "application/json", body, extra)
 
 

@@ -211,7 +211,8 @@ class SocketServer:
             self._close_socket(socket, DisconnectReason.CLIENT_NAMESPACE_DISCONNECT)
 
     def _receive_event(self, socket: Socket, packet: Packet) -> None:
-        event, *args = packet.data
+        name, *args = packet.data
+        event = name if isinstance(name, str) else str(name)  # JS keys numeric names as strings
         if packet.id is not None:
             self._owed_acks.setdefault(socket.id, set()).add(packet.id)
         self._events.append(
@@ -312,14 +313,18 @@ class SocketServer:
         return ack_id
 
     def ack(self, socket_id: str, ack_id: int, args: Sequence[Any] = ()) -> None:
-        """Answer the client's event ``ack_id``; once only."""
+        """Answer the client's event ``ack_id``, once; to a socket already gone it is dropped.
+
+        Dropping matters: a handler that answers after an ``await`` may find its client gone.
+        """
+        socket = self._sockets.get(socket_id)
+        if socket is None:
+            return
         owed = self._owed_acks.get(socket_id, set())
         if ack_id not in owed:
             raise LocalProtocolError(f"no acknowledgement {ack_id} is owed to {socket_id!r}")
         owed.discard(ack_id)
-        socket = self._sockets.get(socket_id)
-        if socket is not None and socket.state is SocketState.CONNECTED:
-            self._send(socket.sid, Packet(PacketType.ACK, socket.nsp, list(args), ack_id))
+        self._send(socket.sid, Packet(PacketType.ACK, socket.nsp, list(args), ack_id))
 
     def broadcast(
         self,

@@ -1,0 +1,36 @@
+"""Fixtures for the Engine.IO state-machine tests: a fresh server in a fake backend per test.
+
+Sids come from :class:`~sio_core.ids.CountingIds`, so the first session of every test is
+``id1`` padded to 20 characters and wire bytes can be asserted exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from sio_core.config import EngineConfig
+from sio_core.engineio.server import EngineServer
+from sio_core.ids import CountingIds
+from sio_core.testing import Harness
+
+MakeHarness = Callable[..., Harness]
+
+
+@pytest.fixture
+def make_harness() -> MakeHarness:
+    """Build a harness around an :class:`EngineServer` with these :class:`EngineConfig` options."""
+
+    def make(**options: Any) -> Harness:
+        server = EngineServer(EngineConfig(**options), id_generator=CountingIds())
+        return Harness(server)
+
+    return make
+
+
+@pytest.fixture
+def harness(make_harness: MakeHarness) -> Harness:
+    """A harness around a server with Node's default options."""
+    return make_harness()
