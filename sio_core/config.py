@@ -61,6 +61,8 @@ class EngineConfig:
     allow_request: AllowRequest | None = None
     cors: CorsOptions | None = None
     cookie: CookieOptions | None = None
+    http_compression: bool = True
+    compression_threshold: int = 1024
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):

@@ -6,7 +6,9 @@ request routing in :mod:`sio_core.engineio.server` reads as a list of decisions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import zlib
 
 from sio_core.config import CookieOptions, CorsOptions
 from sio_core.errors import EngineErrorCode
@@ -26,9 +28,47 @@ def error_response(code: EngineErrorCode, message: str | None, extra: Headers) -
     return _response(code.http_status, "application/json", body, extra)
 
 
-def payload_response(payload: str, extra: Headers) -> HttpResponse:
-    """The answer to a long-polling GET."""
-    return _response(200, TEXT_PLAIN, payload.encode("utf-8"), extra)
+def payload_response(
+    payload: str, extra: Headers, encoding: str | None = None, threshold: int = 0
+) -> HttpResponse:
+    """The answer to a long-polling GET, compressed with ``encoding`` past ``threshold`` bytes."""
+    body = payload.encode("utf-8")
+    if encoding is None or len(body) < threshold:
+        return _response(200, TEXT_PLAIN, body, extra)
+    compressed = compress(body, encoding)
+    return _response(200, TEXT_PLAIN, compressed, (("content-encoding", encoding), *extra))
+
+
+def compress(body: bytes, encoding: str) -> bytes:
+    """gzip or deflate (zlib format, as HTTP means it), with no timestamp in the header."""
+    wbits = 31 if encoding == "gzip" else 15
+    compressor = zlib.compressobj(wbits=wbits)
+    return compressor.compress(body) + compressor.flush()
+
+
+def choose_encoding(request: HttpRequest, enabled: bool) -> str | None:
+    """The compression a polling answer may use: gzip, else deflate, if the client accepts it."""
+    if not enabled:
+        return None
+    accepted = request.header("accept-encoding") or ""
+    offered = {part.split(";")[0].strip().lower() for part in accepted.split(",")}
+    for encoding in ("gzip", "deflate"):
+        if encoding in offered:
+            return encoding
+    return None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HeldGet:
+    """A long-polling GET waiting for output, with what its answer needs to know."""
+
+    request_id: int
+    headers: Headers
+    encoding: str | None = None
+
+    def respond(self, payload: str, threshold: int) -> HttpResponse:
+        """The answer carrying ``payload``."""
+        return payload_response(payload, self.headers, self.encoding, threshold)
 
 
 def ok_response(extra: Headers) -> HttpResponse:

@@ -255,7 +255,8 @@ class EngineServer:
         if asked is not Transport.POLLING or session.transport is not Transport.POLLING:
             raise RequestRefused(EngineErrorCode.BAD_REQUEST)
         if request.method == "GET":
-            session.receive_poll(request_id, cors)
+            encoding = answers.choose_encoding(request, self.config.http_compression)
+            session.receive_poll(answers.HeldGet(request_id, cors, encoding))
         elif request.method == "POST":
             self._answer(request_id, self._post(request, session, cors))
         else:

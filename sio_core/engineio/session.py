@@ -108,7 +108,7 @@ class Session:
         self.outbox: list[Packet] = []
         self.ws_id: int | None = None
         self._ctx = ctx
-        self._held_get: tuple[int, answers.Headers] | None = None
+        self._held_get: answers.HeldGet | None = None
         self._probe_ws: int | None = None
         self._probe_received = False
         self._arm(Timer.PING, ctx.config.ping_interval)
@@ -171,14 +171,14 @@ class Session:
 
     # -- polling ------------------------------------------------------------------------
 
-    def receive_poll(self, request_id: int, headers: answers.Headers) -> None:
+    def receive_poll(self, held: answers.HeldGet) -> None:
         """A long-polling GET: answer it now if there is output, else hold it."""
         if self._held_get is not None:
-            self._ctx.emit(_refusal(request_id, headers))
+            self._ctx.emit(_refusal(held.request_id, held.headers))
             self.close(DisconnectReason.TRANSPORT_ERROR, "overlap from client")
             return
-        self._held_get = (request_id, headers)
-        self._ctx.held_gets[request_id] = self
+        self._held_get = held
+        self._ctx.held_gets[held.request_id] = self
         if self.outbox or self.state is SessionState.CLOSING or self._probe_received:
             self._answer_held_get()
 
@@ -201,9 +201,9 @@ class Session:
         assert self._held_get is not None
         if packets is None:
             packets = self._take_polling_packets()
-        request_id, headers = self._forget_held_get()
-        response = answers.payload_response(encode_payload(packets), headers)
-        self._ctx.emit(HttpResponseReady(request_id=request_id, response=response))
+        held = self._forget_held_get()
+        response = held.respond(encode_payload(packets), self._ctx.config.compression_threshold)
+        self._ctx.emit(HttpResponseReady(request_id=held.request_id, response=response))
         if self.state is SessionState.CLOSING:
             self._finish_closing()
 
@@ -214,10 +214,10 @@ class Session:
             packets.append(Packet(PacketType.CLOSE))
         return packets or [Packet(PacketType.NOOP)]
 
-    def _forget_held_get(self) -> tuple[int, answers.Headers]:
+    def _forget_held_get(self) -> answers.HeldGet:
         assert self._held_get is not None
         held, self._held_get = self._held_get, None
-        self._ctx.held_gets.pop(held[0], None)
+        self._ctx.held_gets.pop(held.request_id, None)
         return held
 
     # -- websocket ----------------------------------------------------------------------
