@@ -1,0 +1,201 @@
+"""Owns the core: feeds it, drains its events after every call (the pump), routes what it says.
+
+Theory of operation. The core is synchronous and answers asynchronously: a long-poll GET may
+be answered by a later call (an application ``send``, a timer). So every call into the core,
+whoever makes it, is followed by a pump that drains ``core.events()`` and routes each event:
+
+* ``HttpResponseReady`` / ``WebSocketAccepted`` wake the connection task waiting on that
+  request id (a :class:`Reply`);
+* ``WebSocketDataReady`` / ``WebSocketCloseRequested`` go to that WebSocket's outbox, which its
+  writer drains;
+* everything else is a session event and goes to the application callback, in order.
+
+The outbox of a WebSocket is created when its ``WebSocketAccepted`` is routed, because the
+same pump may already carry data for it (the Engine.IO ``open`` packet). Nothing here looks
+inside an event: the driver is generic over :class:`~sio_core.surface.TransportCore`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+
+from sio_anyio._queue import Queue
+from sio_anyio._timer import DeadlineTimer
+from sio_core.events import (
+    Event,
+    HttpResponseReady,
+    WebSocketAccepted,
+    WebSocketCloseRequested,
+    WebSocketDataReady,
+)
+from sio_core.http import HttpRequest
+from sio_core.surface import TransportCore
+
+logger = logging.getLogger("sio_anyio")
+
+T = TypeVar("T")
+
+WsCommand = WebSocketDataReady | WebSocketCloseRequested
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Accepted:
+    """The core accepted a WebSocket upgrade; what to write on it arrives in ``outbox``."""
+
+    event: WebSocketAccepted
+    outbox: Queue[WsCommand]
+
+
+Answer = HttpResponseReady | Accepted
+
+
+class Reply:
+    """The one answer a connection task waits for; None when the request was abandoned."""
+
+    def __init__(self) -> None:
+        self._ready = anyio.Event()
+        self.answer: Answer | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the answer (or the abandonment) has arrived."""
+        return self._ready.is_set()
+
+    def deliver(self, answer: Answer) -> None:
+        self.answer = answer
+        self._ready.set()
+
+    def abandon(self) -> None:
+        self._ready.set()
+
+    async def wait(self) -> Answer | None:
+        await self._ready.wait()
+        return self.answer
+
+
+class Driver:
+    """The only object that calls the core; connection tasks and commands go through it."""
+
+    def __init__(self, core: TransportCore, on_app_event: Callable[[Event], None]) -> None:
+        self._core = core
+        self._on_app_event = on_app_event
+        self._request_ids = itertools.count(1)
+        self._replies: dict[int, Reply] = {}
+        self._outboxes: dict[int, Queue[WsCommand]] = {}
+        self.timer = DeadlineTimer(core.next_deadline, self._on_deadline)
+        self._in_flight = 0  # answers delivered whose connection has not finished with them
+        self._settled: anyio.Event | None = None
+
+    # -- questions ------------------------------------------------------------------------
+
+    @property
+    def max_message_size(self) -> int:
+        """The cap for one POST body or one WebSocket message."""
+        return self._core.max_http_buffer_size
+
+    def owns(self, request: HttpRequest) -> bool:
+        return self._core.owns(request)
+
+    def new_request_id(self) -> int:
+        return next(self._request_ids)
+
+    # -- what the connections report ------------------------------------------------------
+
+    def submit(self, request_id: int, request: HttpRequest) -> Reply:
+        """Hand a complete request to the core; the reply may already be ready on return."""
+        reply = self._replies[request_id] = Reply()
+        self._feed(lambda now: self._core.receive_request(request_id, request, now))
+        return reply
+
+    def abort(self, request_id: int) -> None:
+        """The client left before its answer; a later answer for it is dropped."""
+        reply = self._replies.pop(request_id, None)
+        if reply is not None:
+            reply.abandon()
+            self._feed(lambda now: self._core.request_aborted(request_id, now))
+
+    def ws_message(self, ws_id: int, message: str | bytes) -> None:
+        self._feed(lambda now: self._core.receive_ws_message(ws_id, message, now))
+
+    def ws_too_large(self, ws_id: int) -> None:
+        self._feed(lambda now: self._core.ws_message_too_large(ws_id, now))
+
+    def ws_closed(self, ws_id: int, *, error: bool) -> None:
+        """The WebSocket ended on the wire; ids the core already closed are ignored."""
+        if self._outboxes.pop(ws_id, None) is not None:
+            self._feed(lambda now: self._core.ws_closed(ws_id, now, error=error))
+
+    def answer_done(self) -> None:
+        """A connection finished with the answer it was given: written, or its WebSocket ended."""
+        self._in_flight -= 1
+        if self._in_flight == 0 and self._settled is not None:
+            self._settled.set()
+
+    async def drained(self) -> None:
+        """Wait until no answer is being written and no WebSocket is open.
+
+        Meant for shutdown, once every session was closed: their last output is then on the wire.
+        """
+        while self._in_flight:
+            self._settled = anyio.Event()
+            await self._settled.wait()
+
+    # -- what the application and the clock do --------------------------------------------
+
+    def command(self, action: Callable[[], T]) -> T:
+        """Run an application command on the core (send, close...), then pump."""
+        try:
+            return action()
+        finally:
+            self._pump()
+
+    def _on_deadline(self, now: float) -> None:
+        self._feed(self._core.handle_timeout, now)
+
+    # -- the pump -------------------------------------------------------------------------
+
+    def _feed(self, call: Callable[[float], None], now: float | None = None) -> None:
+        try:
+            call(anyio.current_time() if now is None else now)
+        finally:
+            self._pump()
+
+    def _pump(self) -> None:
+        for event in self._core.events():
+            self._route(event)
+        self.timer.rearm(self._core.next_deadline())
+
+    def _route(self, event: Event) -> None:
+        if isinstance(event, HttpResponseReady):
+            self._answer(event.request_id, event)
+        elif isinstance(event, WebSocketAccepted):
+            outbox = self._outboxes[event.request_id] = Queue()
+            self._answer(event.request_id, Accepted(event, outbox))
+        elif isinstance(event, WebSocketDataReady):
+            self._to_websocket(event.ws_id, event)
+        elif isinstance(event, WebSocketCloseRequested):
+            self._to_websocket(event.ws_id, event)
+            self._outboxes.pop(event.ws_id, None)
+        else:
+            self._on_app_event(event)
+
+    def _answer(self, request_id: int, answer: Answer) -> None:
+        reply = self._replies.pop(request_id, None)
+        if reply is None:
+            logger.debug("dropping the answer to abandoned request %d", request_id)
+            if isinstance(answer, Accepted):  # the core believes it open: tell it otherwise
+                self.ws_closed(request_id, error=False)
+        else:
+            self._in_flight += 1
+            reply.deliver(answer)
+
+    def _to_websocket(self, ws_id: int, command: WsCommand) -> None:
+        outbox = self._outboxes.get(ws_id)
+        if outbox is not None:
+            outbox.put(command)

@@ -1,0 +1,204 @@
+"""HTTP/1.1 connections through h11: requests in, the core's answers out, long-polls held.
+
+Theory of operation. One task per TCP connection reads a request head, then its body up to the
+core's cap (a declared ``Content-Length`` past the cap is refused before reading a byte), and
+hands the request to the driver. The answer may come at once or much later (a long-poll GET
+waits for data); while it waits, the task keeps reading the stream so that a client that goes
+away is reported to the core as an aborted request. The answer is written as given; the
+connection is then reused when HTTP allows (h11 decides), or closed. A ``WebSocketAccepted``
+answer turns the connection into a WebSocket for the rest of its life.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+
+import anyio
+import h11
+
+from sio_anyio._driver import Accepted, Answer, Driver, Reply
+from sio_anyio._streams import ByteStream, StreamGone
+from sio_anyio._websocket import handshake_refusal, run_websocket
+from sio_core.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger("sio_anyio")
+
+Fallback = Callable[[HttpRequest], Awaitable[HttpResponse]]
+"""Answers the requests the core does not own (another path): the seam for a host application."""
+
+_PIPELINE_LIMIT = 65536  # bytes of a next request we read ahead while an answer is pending
+
+
+async def not_found(request: HttpRequest) -> HttpResponse:
+    """The default fallback."""
+    return HttpResponse(status=404, headers=(("Content-Type", "text/plain"),), body=b"Not Found")
+
+
+class HttpConnection:
+    """Serves the requests of one TCP connection, one at a time, until it closes."""
+
+    def __init__(
+        self, stream: ByteStream, driver: Driver, fallback: Fallback, *, deflate: bool = True
+    ) -> None:
+        self._stream = stream
+        self._driver = driver
+        self._fallback = fallback
+        self._deflate = deflate
+        self._http = h11.Connection(h11.SERVER)
+
+    async def run(self) -> None:
+        """Serve until the peer leaves, HTTP says close, or the connection became a WebSocket."""
+        linger = False
+        try:
+            while await self._serve_one():
+                pass
+            linger = self._http.their_state is not h11.CLOSED
+        except StreamGone:
+            pass
+        except h11.RemoteProtocolError as exc:
+            await self._refuse(exc.error_status_hint)
+            linger = True
+        finally:
+            await (self._stream.linger_close() if linger else self._stream.aclose())
+
+    async def _serve_one(self) -> bool:
+        """One request and its answer; True when the connection can carry another."""
+        head = await self._next_event()
+        if not isinstance(head, h11.Request):
+            return False
+        request = await self._read_request(head)
+        if not self._driver.owns(request):
+            await self._write(await self._answer_foreign(request), request.method)
+            return self._next_cycle()
+        request_id = self._driver.new_request_id()
+        reply = self._driver.submit(request_id, request)
+        answer = await self._wait(request_id, reply)
+        if answer is None:
+            return False
+        try:
+            if isinstance(answer, Accepted):
+                await self._upgrade(request, answer)
+                return False
+            await self._write(answer.response, request.method)
+        finally:
+            self._driver.answer_done()
+        return self._next_cycle()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _next_event(self) -> h11.Event | type[h11.PAUSED]:
+        while True:
+            event = self._http.next_event()
+            if event is not h11.NEED_DATA:
+                return event  # type: ignore[return-value]  # mypy cannot narrow sentinels
+            self._http.receive_data(await self._stream.receive())
+
+    async def _read_request(self, head: h11.Request) -> HttpRequest:
+        body, too_large = await self._read_body(head)
+        return HttpRequest.from_target(
+            head.method.decode("ascii"),
+            head.target.decode("latin-1"),
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in head.headers],
+            body=body,
+            body_too_large=too_large,
+            client=self._stream.peer,
+            http_version=head.http_version.decode("ascii"),
+            timestamp=time.time(),  # the core reads no clock: the handshake's date comes in here
+        )
+
+    async def _read_body(self, head: h11.Request) -> tuple[bytes, bool]:
+        """The body, or (b"", True) as soon as it is known to exceed the cap."""
+        limit = self._driver.max_message_size
+        if _declared_length(head) > limit:
+            return b"", True
+        chunks: list[bytes] = []
+        size = 0
+        while isinstance(event := await self._next_event(), h11.Data):
+            size += len(event.data)
+            if size > limit:
+                return b"", True
+            chunks.append(bytes(event.data))
+        return b"".join(chunks), False
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    async def _wait(self, request_id: int, reply: Reply) -> Answer | None:
+        """The core's answer, watching the stream meanwhile; None if the client left."""
+        if not reply.ready:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._watch_peer, request_id)
+                await reply.wait()
+                tasks.cancel_scope.cancel()
+        return reply.answer
+
+    async def _watch_peer(self, request_id: int) -> None:
+        """Read ahead (bounded) while an answer is pending, to notice a client that left."""
+        try:
+            while len(self._http.trailing_data[0]) < _PIPELINE_LIMIT:
+                self._http.receive_data(await self._stream.receive())
+        except StreamGone:
+            self._driver.abort(request_id)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def _answer_foreign(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return await self._fallback(request)
+        except Exception:
+            logger.exception("fallback failed on %s %s", request.method, request.url)
+            return HttpResponse(status=500, body=b"Internal Server Error")
+
+    async def _write(self, response: HttpResponse, method: str) -> None:
+        headers = list(response.headers)
+        if (
+            response.header("content-length") is None
+            and response.header("transfer-encoding") is None
+        ):
+            headers.append(("Content-Length", str(len(response.body))))
+        reason = _REASONS.get(response.status, b"")
+        await self._send(h11.Response(status_code=response.status, headers=headers, reason=reason))
+        if response.body and method != "HEAD":
+            await self._send(h11.Data(data=response.body))
+        await self._send(h11.EndOfMessage())
+
+    async def _send(self, event: h11.Event) -> None:
+        data = self._http.send(event)
+        if data is not None:
+            await self._stream.send(data)
+
+    async def _refuse(self, status: int) -> None:
+        """Answer a request h11 could not parse, if an answer is still possible."""
+        if self._http.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            answer = HttpResponse(status=status, headers=(("Connection", "close"),))
+            with contextlib.suppress(StreamGone, h11.LocalProtocolError):
+                await self._write(answer, "")
+
+    def _next_cycle(self) -> bool:
+        if self._http.our_state is h11.DONE and self._http.their_state is h11.DONE:
+            self._http.start_next_cycle()
+            return True
+        return False
+
+    async def _upgrade(self, request: HttpRequest, answer: Accepted) -> None:
+        refusal = handshake_refusal(self._http, request)
+        if refusal is None:
+            await run_websocket(
+                self._stream, self._http, request, answer, self._driver, deflate=self._deflate
+            )
+            return
+        self._driver.ws_closed(answer.event.request_id, error=True)
+        await self._write(HttpResponse(status=400, body=refusal.encode()), request.method)
+
+
+_REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+
+
+def _declared_length(head: h11.Request) -> int:
+    for name, value in head.headers:
+        if name == b"content-length":
+            return int(value)  # h11 has validated it
+    return 0

@@ -1,0 +1,41 @@
+"""One re-armable task that calls the core when its next deadline comes.
+
+The core owns every deadline (heartbeats, upgrade timeouts); the backend only sleeps until the
+earliest one. After each pump the driver calls :meth:`DeadlineTimer.rearm` with the core's new
+``next_deadline()``; moving a cancel scope's deadline wakes the sleeper without a new task.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import anyio
+
+
+class DeadlineTimer:
+    """Sleeps until ``deadline()`` (on :func:`anyio.current_time`'s clock), then ``fire(now)``."""
+
+    def __init__(
+        self, deadline: Callable[[], float | None], fire: Callable[[float], None]
+    ) -> None:
+        self._deadline = deadline
+        self._fire = fire
+        self._scope: anyio.CancelScope | None = None
+
+    def rearm(self, deadline: float | None) -> None:
+        """The core's next deadline changed; wake earlier (or later) accordingly."""
+        if self._scope is not None:
+            self._scope.deadline = math.inf if deadline is None else deadline
+
+    async def run(self) -> None:
+        """Loop forever; stops only when cancelled."""
+        while True:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                self.rearm(self._deadline())
+                await anyio.sleep_forever()
+            self._scope = None
+            self._fire(anyio.current_time())
+            # A core whose deadline stays in the past must not starve the other tasks.
+            await anyio.sleep(0)

@@ -1,0 +1,246 @@
+"""WebSocket connections: the 101 answer through h11, then wsproto frames in both directions.
+
+The core decided to accept the upgrade; this module only completes the handshake (RFC 6455
+section 4.2.2: ``Sec-WebSocket-Accept``, permessage-deflate when offered), then runs two
+loops over one stream: the reader joins fragments (never buffering past the core's cap) and
+answers pings; the writer drains the WebSocket's outbox. A clean close frame or EOF is
+reported as closed, a broken stream or a frame wsproto rejects as an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+
+import anyio
+import h11
+from wsproto.connection import Connection, ConnectionState, ConnectionType
+from wsproto.events import (
+    BytesMessage,
+    CloseConnection,
+    Event,
+    Ping,
+    TextMessage,
+)
+from wsproto.extensions import Extension, PerMessageDeflate
+from wsproto.handshake import server_extensions_handshake
+from wsproto.utilities import LocalProtocolError, generate_accept_token
+
+from sio_anyio._driver import Accepted, Driver
+from sio_anyio._streams import ByteStream, StreamGone
+from sio_core.events import WebSocketDataReady
+from sio_core.http import HttpRequest
+
+logger = logging.getLogger("sio_anyio")
+
+
+def handshake_refusal(http: h11.Connection, request: HttpRequest) -> str | None:
+    """Why this request cannot be switched to a WebSocket at the HTTP level, if it cannot."""
+    # h11 exports MIGHT_SWITCH_PROTOCOL from its package but leaves it out of __all__.
+    if http.their_state is not h11.MIGHT_SWITCH_PROTOCOL:  # type: ignore[attr-defined]
+        return "the request does not ask to switch protocols (Connection: Upgrade)"
+    if not request.header("sec-websocket-key"):
+        return "Sec-WebSocket-Key is missing"
+    if request.header("sec-websocket-version") != "13":
+        return "only WebSocket version 13 is supported"
+    return None
+
+
+def _negotiate_extensions(request: HttpRequest) -> tuple[list[Extension], list[tuple[str, str]]]:
+    """permessage-deflate when the client offers it; nothing when the offer is unreadable."""
+    offers = [
+        offer.strip()
+        for name, value in request.headers
+        if name == "sec-websocket-extensions"
+        for offer in value.split(",")
+    ]
+    deflate = PerMessageDeflate()
+    try:
+        accepted = server_extensions_handshake(offers, [deflate])
+    except ValueError:
+        return [], []
+    if accepted is None:
+        return [], []
+    return [deflate], [("Sec-WebSocket-Extensions", accepted.decode("ascii"))]
+
+
+def _switch_response(
+    request: HttpRequest, accepted: Accepted, extension_headers: list[tuple[str, str]]
+) -> h11.InformationalResponse:
+    key = (request.header("sec-websocket-key") or "").encode("latin-1")
+    headers = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", generate_accept_token(key).decode("ascii")),
+        *extension_headers,
+        *accepted.event.headers,
+    ]
+    return h11.InformationalResponse(status_code=101, headers=headers)
+
+
+async def run_websocket(
+    stream: ByteStream,
+    http: h11.Connection,
+    request: HttpRequest,
+    accepted: Accepted,
+    driver: Driver,
+    *,
+    deflate: bool = True,
+) -> None:
+    """Complete an accepted upgrade (see :func:`handshake_refusal` first), then serve it.
+
+    :param deflate: accept permessage-deflate when the client offers it.
+    """
+    ws_id = accepted.event.request_id
+    extensions, extension_headers = _negotiate_extensions(request) if deflate else ([], [])
+    try:
+        await stream.send(http.send(_switch_response(request, accepted, extension_headers)))
+    except StreamGone as gone:
+        driver.ws_closed(ws_id, error=gone.error)
+        return
+    ws = Connection(ConnectionType.SERVER, extensions, trailing_data=http.trailing_data[0])
+    await _WebSocket(stream, ws, accepted, driver).run()
+
+
+class _TooLarge(enum.Enum):
+    TOO_LARGE = "too large"
+
+
+TOO_LARGE = _TooLarge.TOO_LARGE
+
+
+class MessageAssembler:
+    """Joins the fragments of one message, keeping at most ``limit`` bytes.
+
+    Past the cap it drops the rest of the message and says so once (:data:`TOO_LARGE`); what
+    that means for the session is the core's decision.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._dropping = False
+
+    def feed(self, event: TextMessage | BytesMessage) -> str | bytes | _TooLarge | None:
+        """The complete message, :data:`TOO_LARGE`, or None while incomplete."""
+        overflowed = self._add(event.data)
+        if overflowed or not event.message_finished:
+            if event.message_finished:
+                self._reset()
+            return TOO_LARGE if overflowed else None
+        message = None if self._dropping else b"".join(self._parts)
+        self._reset()
+        if message is None or not isinstance(event, TextMessage):
+            return message
+        return message.decode("utf-8")
+
+    def _add(self, data: str | bytes | bytearray) -> bool:
+        """Keep ``data``; True when it is what crossed the cap."""
+        if self._dropping:
+            return False
+        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self._size += len(chunk)
+        if self._size <= self._limit:
+            self._parts.append(chunk)
+            return False
+        self._dropping = True
+        self._parts.clear()
+        return True
+
+    def _reset(self) -> None:
+        self._parts.clear()
+        self._size = 0
+        self._dropping = False
+
+
+class _WebSocket:
+    """One open WebSocket: a reader and a writer sharing one send path under a lock."""
+
+    def __init__(
+        self, stream: ByteStream, ws: Connection, accepted: Accepted, driver: Driver
+    ) -> None:
+        self._stream = stream
+        self._ws = ws
+        self._id = accepted.event.request_id
+        self._outbox = accepted.outbox
+        self._driver = driver
+        self._assembler = MessageAssembler(driver.max_message_size)
+        self._send_lock = anyio.Lock()
+
+    async def run(self) -> None:
+        """Until either side closes; the core hears of the end unless it asked for it."""
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._write_loop, tasks.cancel_scope)
+            error = await self._read_loop()
+            self._driver.ws_closed(self._id, error=error)
+            tasks.cancel_scope.cancel()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _read_loop(self) -> bool:
+        """Read until the WebSocket ends; returns whether it ended in error."""
+        try:
+            while True:
+                for event in self._ws.events():
+                    ended = await self._on_event(event)
+                    if ended is not None:
+                        return ended
+                self._ws.receive_data(await self._stream.receive())
+        except StreamGone as gone:
+            return gone.error
+
+    async def _on_event(self, event: Event) -> bool | None:
+        """Act on one wsproto event; a bool (the error flag) when the WebSocket ended."""
+        if isinstance(event, (TextMessage, BytesMessage)):
+            self._on_fragment(event)
+        elif isinstance(event, Ping):
+            await self._send(event.response())
+        elif isinstance(event, CloseConnection):
+            # wsproto reports a frame it cannot parse as a CloseConnection while still OPEN;
+            # a real close frame from the peer has moved it to REMOTE_CLOSING.
+            error = self._ws.state is ConnectionState.OPEN
+            with contextlib.suppress(StreamGone):
+                await self._send(event.response())
+            return error
+        return None
+
+    def _on_fragment(self, event: TextMessage | BytesMessage) -> None:
+        message = self._assembler.feed(event)
+        if message is TOO_LARGE:
+            self._driver.ws_too_large(self._id)
+        elif message is not None:
+            self._driver.ws_message(self._id, message)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def _write_loop(self, scope: anyio.CancelScope) -> None:
+        """Drain the outbox; a close request ends the WebSocket (the core already forgot it)."""
+        try:
+            while True:
+                command = await self._outbox.get()
+                if not isinstance(command, WebSocketDataReady):
+                    await self._send(CloseConnection(code=command.code, reason=command.reason))
+                    break
+                for message in command.messages:
+                    await self._send(_as_ws_message(message))
+        except StreamGone:
+            return  # the reader sees the same broken stream and reports it
+        scope.cancel()
+
+    async def _send(self, event: Event) -> None:
+        """Encode and write under one lock: with deflate, frames must leave in encoding order."""
+        async with self._send_lock:
+            try:
+                data = self._ws.send(event)
+            except LocalProtocolError:
+                logger.debug("not sending %r: the WebSocket is closing", event)
+                return
+            await self._stream.send(data)
+
+
+def _as_ws_message(message: str | bytes) -> TextMessage | BytesMessage:
+    if isinstance(message, str):
+        return TextMessage(data=message)
+    return BytesMessage(data=message)

@@ -1,0 +1,335 @@
+"""The user-facing Socket: Node's server-side Socket instance, in Python's spelling.
+
+Ordering guarantee: the events of one socket are handled one at a time, in the order the client
+sent them. Each handler (middlewares first) finishes, awaits included, before the next event of
+that socket is handled; different sockets are handled concurrently. Acks resolve apart from this
+queue, so a handler may ``await socket.emit_with_ack(...)`` without blocking its own answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sio_anyio._listeners import L, Listener, Listeners, call, call_logged, wants_ack
+from sio_anyio._queue import Queue
+from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
+from sio_core.events import (
+    Event,
+    EventReceived,
+    SocketDisconnected,
+    SocketDisconnecting,
+    SocketErrored,
+)
+from sio_core.handshake import Handshake
+from sio_core.socketio.adapter import BroadcastOptions
+from sio_core.socketio.socket import SocketSnapshot
+
+if TYPE_CHECKING:
+    from sio_anyio.conn import Conn
+    from sio_anyio.namespace import Namespace
+    from sio_anyio.server import Server
+
+logger = logging.getLogger("sio_anyio")
+
+
+class Socket:
+    """One client in one namespace. Extra attributes may be set on it freely."""
+
+    def __init__(
+        self,
+        server: Server,
+        namespace: Namespace,
+        socket_id: str,
+        handshake: Handshake,
+        conn: Conn,
+    ) -> None:
+        self.id = socket_id
+        self.nsp = namespace
+        self.handshake = handshake
+        self.conn = conn
+        self.server = server
+        self.connected = False
+        self._listeners = Listeners()
+        self._middlewares: list[Listener] = []
+        self._any: list[Listener] = []
+        self._any_outgoing: list[Listener] = []
+        self._inbox: Queue[Event] = Queue()
+        self._rooms_when_leaving: frozenset[str] | None = None
+        self._emit_timeout: float | None = None
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def disconnected(self) -> bool:
+        """True once the socket left (or never got in)."""
+        return not self.connected
+
+    @property
+    def rooms(self) -> set[str]:
+        """The rooms of the socket; during ``disconnecting`` still the rooms it is leaving."""
+        if self._rooms_when_leaving is not None:
+            return set(self._rooms_when_leaving)
+        return set(self.server._core_call(lambda core: core.rooms(self.id)))
+
+    @property
+    def data(self) -> Any:
+        """Anything the application likes; ``fetch_sockets`` sees it too."""
+        record = self.server._core.socket(self.id)
+        return record.data if record is not None else None
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        record = self.server._core.socket(self.id)
+        if record is not None:
+            record.data = value
+
+    # -- listening ------------------------------------------------------------------------
+
+    def on(self, event: str, listener: Listener | None = None) -> Any:
+        """Register a handler (usable as ``@socket.on("event")``).
+
+        A handler gets the event's arguments. When the client asked for an acknowledgement,
+        the handler's return value is the answer (a tuple gives several arguments), or, if it
+        takes an ``ack`` keyword argument, it answers by calling ``ack(*args)`` itself.
+        Reserved events: ``disconnecting`` and ``disconnect`` (with the reason), ``error``.
+        """
+        if listener is None:
+            return self._listeners.decorator(event)
+        self._listeners.add(event, listener)
+        return listener
+
+    def off(self, event: str, listener: Listener | None = None) -> None:
+        """Remove one handler, or every handler of ``event``."""
+        self._listeners.remove(event, listener)
+
+    def use(self, middleware: L) -> L:
+        """Run ``middleware(event, args)`` before each incoming event; raising stops the event.
+
+        The exception reaches the ``error`` handlers and the event never reaches its handler.
+        ``args`` is the list of arguments, which the middleware may change in place.
+        """
+        self._middlewares.append(middleware)
+        return middleware
+
+    def on_any(self, listener: L) -> L:
+        """Called with ``(event, *args)`` for every incoming event."""
+        self._any.append(listener)
+        return listener
+
+    def prepend_any(self, listener: L) -> L:
+        """Like :meth:`on_any`, called before the others."""
+        self._any.insert(0, listener)
+        return listener
+
+    def off_any(self, listener: Listener | None = None) -> None:
+        """Remove one catch-all listener, or all of them."""
+        _remove(self._any, listener)
+
+    def on_any_outgoing(self, listener: L) -> L:
+        """Called with ``(event, *args)`` for every event this socket emits."""
+        self._any_outgoing.append(listener)
+        return listener
+
+    def prepend_any_outgoing(self, listener: L) -> L:
+        """Like :meth:`on_any_outgoing`, called before the others."""
+        self._any_outgoing.insert(0, listener)
+        return listener
+
+    def off_any_outgoing(self, listener: Listener | None = None) -> None:
+        """Remove one outgoing catch-all listener, or all of them."""
+        _remove(self._any_outgoing, listener)
+
+    # -- emitting -------------------------------------------------------------------------
+
+    def emit(self, event: str, *args: Any) -> bool:
+        """Send ``event`` to this client (dropped silently once it is gone, as in Node)."""
+        self._outgoing(event, args)
+        self.server._core_call(lambda core: core.emit(self.id, event, args))
+        return True
+
+    async def emit_with_ack(self, event: str, *args: Any) -> Any:
+        """Send ``event`` and wait for the client's answer.
+
+        :returns: the answer's only argument, or a tuple when there are several.
+        :raises AckTimeoutError: after :meth:`timeout` seconds without an answer.
+        :raises SocketGoneError: the client left first.
+        """
+        timeout, self._emit_timeout = self._emit_timeout, None
+        self._outgoing(event, args)
+        ack_id = self.server._core_call(
+            lambda core: core.emit(self.id, event, args, with_ack=True, timeout=timeout)
+        )
+        assert ack_id is not None
+        return await self.server._wait_ack(self.id, ack_id)
+
+    def timeout(self, seconds: float) -> Socket:
+        """The next :meth:`emit_with_ack` waits at most ``seconds``."""
+        self._emit_timeout = seconds
+        return self
+
+    def _outgoing(self, event: str, args: tuple[Any, ...]) -> None:
+        for listener in list(self._any_outgoing):
+            try:
+                listener(event, *args)
+            except Exception:
+                logger.exception("outgoing listener %r failed", listener)
+
+    # -- rooms and broadcasting -----------------------------------------------------------
+
+    def join(self, *rooms: RoomNames) -> None:
+        """Join one room or several."""
+        names = room_set(rooms)
+        self.server._core_call(lambda core: core.join(self.id, names))
+
+    def leave(self, room: str) -> None:
+        """Leave one room."""
+        self.server._core_call(lambda core: core.leave(self.id, room))
+
+    def to(self, *rooms: RoomNames) -> BroadcastOperator:
+        """Everyone in these rooms but this socket."""
+        return self.broadcast.to(*rooms)
+
+    in_ = to
+
+    def except_(self, *rooms: RoomNames) -> BroadcastOperator:
+        """Everyone but this socket and the sockets in these rooms."""
+        return self.broadcast.except_(*rooms)
+
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        """Everyone in the namespace but this socket."""
+        options = BroadcastOptions(except_rooms=frozenset({self.id}))
+        return BroadcastOperator(self.server, self.nsp.name, options)
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """This socket only, dropped if its transport cannot take it right now."""
+        options = BroadcastOptions(rooms=frozenset({self.id}), volatile=True)
+        return BroadcastOperator(self.server, self.nsp.name, options)
+
+    # -- leaving --------------------------------------------------------------------------
+
+    def disconnect(self, close: bool = False) -> Socket:
+        """Disconnect from this namespace; with ``close``, close the whole connection."""
+        if self.connected:
+            self.server._core_call(lambda core: core.disconnect(self.id, close=close))
+        return self
+
+    # -- the socket's own task: events in order -------------------------------------------
+
+    def _deliver(self, event: Event) -> None:
+        self._inbox.put(event)
+
+    async def _handle_events(self) -> None:
+        """Handle this socket's events, in order, until it has disconnected."""
+        while True:
+            event = await self._inbox.get()
+            if isinstance(event, EventReceived):
+                await self._on_event(event)
+            elif isinstance(event, SocketErrored):
+                await self._listeners.emit("error", RuntimeError(event.message))
+            elif isinstance(event, SocketDisconnecting):
+                self.connected = False
+                self._rooms_when_leaving = event.rooms
+                await self._listeners.emit("disconnecting", event.reason)
+                self._rooms_when_leaving = frozenset()
+            elif isinstance(event, SocketDisconnected):
+                await self._listeners.emit("disconnect", event.reason)
+                return
+
+    async def _on_event(self, received: EventReceived) -> None:
+        args = list(received.args)
+        try:
+            for middleware in list(self._middlewares):
+                await call(middleware, received.event, args)
+        except Exception as error:
+            await self._listeners.emit("error", error)
+            return
+        for listener in list(self._any):
+            await call_logged(listener, received.event, *args)
+        handlers = self._listeners.get(received.event)
+        if received.ack_id is None:
+            for handler in handlers:
+                await call_logged(handler, *args)
+        elif handlers:
+            await self._answer(handlers, args, received.ack_id)
+
+    async def _answer(self, handlers: list[Listener], args: list[Any], ack_id: int) -> None:
+        ack = Ack(self, ack_id)
+        first, *others = handlers
+        try:
+            if wants_ack(first):
+                await call(first, *args, ack=ack)
+            else:
+                result = await call(first, *args)
+                ack(
+                    *(result if isinstance(result, tuple) else () if result is None else (result,))
+                )
+        except Exception:
+            logger.exception("handler %r failed", first)
+        for handler in others:
+            await call_logged(handler, *args)
+
+    def __repr__(self) -> str:
+        return f"<Socket {self.id} {self.nsp.name}>"
+
+
+class Ack:
+    """Answers the client's event once; later calls do nothing, as Node's callback does."""
+
+    def __init__(self, socket: Socket, ack_id: int) -> None:
+        self._socket = socket
+        self._ack_id = ack_id
+        self.sent = False
+
+    def __call__(self, *args: Any) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        socket_id, ack_id = self._socket.id, self._ack_id
+        self._socket.server._core_call(lambda core: core.ack(socket_id, ack_id, args))
+
+
+class RemoteSocket:
+    """What ``fetch_sockets`` returns: a snapshot, with Node's methods on it."""
+
+    def __init__(self, server: Server, snapshot: SocketSnapshot) -> None:
+        self._server = server
+        self.id = snapshot.id
+        self.handshake = snapshot.handshake
+        self.rooms = set(snapshot.rooms)
+        self.data = snapshot.data
+        self._nsp = snapshot.nsp
+
+    def emit(self, event: str, *args: Any) -> bool:
+        """Send ``event`` to this socket."""
+        self._server._core_call(lambda core: core.emit(self.id, event, args))
+        return True
+
+    def join(self, *rooms: RoomNames) -> None:
+        """Make the socket join rooms."""
+        names = room_set(rooms)
+        self._server._core_call(lambda core: core.join(self.id, names))
+
+    def leave(self, room: str) -> None:
+        """Make the socket leave a room."""
+        self._server._core_call(lambda core: core.leave(self.id, room))
+
+    def disconnect(self, close: bool = False) -> None:
+        """Disconnect the socket."""
+        self._server._core_call(lambda core: core.disconnect(self.id, close=close))
+
+
+def _as_ack_args(result: Any) -> tuple[Any, ...]:
+    """A handler's return value as ack arguments: a tuple spreads, None sends none."""
+    if result is None:
+        return ()
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _remove(listeners: list[Listener], listener: Listener | None) -> None:
+    if listener is None:
+        listeners.clear()
+    elif listener in listeners:
+        listeners.remove(listener)

@@ -1,0 +1,95 @@
+"""The backend's small parts on their own: fragment joining, the deadline timer, the server's
+life cycle and its isolation from a failing handler."""
+
+from __future__ import annotations
+
+import math
+
+import anyio
+import pytest
+from sio_anyio import EngineIOServer
+from sio_anyio._timer import DeadlineTimer
+from sio_anyio._websocket import TOO_LARGE, MessageAssembler
+from wsproto.events import BytesMessage, TextMessage
+
+from sio_core.events import Event
+
+TIMEOUT = 5
+
+
+def test_message_of_exactly_the_cap_is_kept() -> None:
+    assembler = MessageAssembler(limit=4)
+    assert assembler.feed(BytesMessage(data=b"ab", message_finished=False)) is None
+    assert assembler.feed(BytesMessage(data=b"cd")) == b"abcd"
+
+
+def test_text_cap_counts_utf8_bytes() -> None:
+    assembler = MessageAssembler(limit=3)
+    assert assembler.feed(TextMessage(data="éé")) is TOO_LARGE
+
+
+def test_overflow_is_reported_once_and_the_rest_of_the_message_dropped() -> None:
+    assembler = MessageAssembler(limit=3)
+    results = [
+        assembler.feed(TextMessage(data="abcd", message_finished=False)),
+        assembler.feed(TextMessage(data="efgh", message_finished=False)),
+        assembler.feed(TextMessage(data="ij", message_finished=True)),
+        assembler.feed(TextMessage(data="ok")),
+    ]
+    assert results == [TOO_LARGE, None, None, "ok"]
+
+
+@pytest.mark.anyio
+async def test_timer_fires_once_its_deadline_passes() -> None:
+    fired: list[float] = []
+    deadline = anyio.current_time() + 0.01
+    timer = DeadlineTimer(lambda: None if fired else deadline, fired.append)
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(timer.run)
+            while not fired:
+                await anyio.sleep(0.005)
+            tasks.cancel_scope.cancel()
+    assert fired[0] >= deadline
+
+
+@pytest.mark.anyio
+async def test_rearming_wakes_a_timer_that_had_no_deadline() -> None:
+    fired: list[float] = []
+    timer = DeadlineTimer(lambda: None, fired.append)
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(timer.run)
+            await anyio.sleep(0.01)
+            timer.rearm(-math.inf)
+            while not fired:
+                await anyio.sleep(0.005)
+            tasks.cancel_scope.cancel()
+    assert len(fired) == 1
+
+
+@pytest.mark.anyio
+async def test_failing_handler_does_not_stop_the_server(wire) -> None:
+    def broken(event: Event) -> None:
+        raise RuntimeError("application bug")
+
+    server = EngineIOServer(handler=broken)
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            _, port = await tasks.start(server.serve, "127.0.0.1", 0)
+            client = await wire.http(port)
+            first, second = await wire.handshake(client), await wire.handshake(client)
+            await client.aclose()
+            await server.aclose()
+    assert first != second
+
+
+@pytest.mark.anyio
+async def test_aclose_stops_accepting_connections() -> None:
+    server = EngineIOServer()
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            _, port = await tasks.start(server.serve, "127.0.0.1", 0)
+            await server.aclose()
+        with pytest.raises(OSError, match=r"refused|failed"):
+            await anyio.connect_tcp("127.0.0.1", port)

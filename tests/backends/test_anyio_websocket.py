@@ -1,0 +1,199 @@
+"""The anyio backend over WebSocket, driven by a wsproto client on real TCP."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from wsproto import events as ws
+
+from sio_core.config import EngineConfig
+from sio_core.errors import DisconnectReason
+from sio_core.events import SessionClosed, SessionUpgraded
+
+pytestmark = pytest.mark.anyio
+
+TIMEOUT = 5
+WS_TARGET = "/engine.io/?EIO=4&transport=websocket"
+
+
+async def test_websocket_handshake_sends_the_open_packet(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            opening = await client.receive_message()
+            await client.aclose()
+    assert isinstance(opening, str)
+    assert wire.open_packet(opening)["sid"] == "s1".ljust(20, "_")
+
+
+@pytest.mark.parametrize("message", ["4hello", b"\x00\x01\xff"], ids=["text", "binary"])
+async def test_message_is_echoed_over_websocket(wire, message: str | bytes) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send_message(message)
+            echoed = await client.receive_message()
+            await client.aclose()
+    assert echoed == message
+
+
+async def test_fragments_are_joined_into_one_message(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send(ws.TextMessage(data="4hel", message_finished=False))
+            await client.send(ws.TextMessage(data="lo", message_finished=True))
+            echoed = await client.receive_message()
+            await client.aclose()
+    assert echoed == "4hello"
+
+
+async def test_ws_ping_is_answered_with_a_pong(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send(ws.Ping(payload=b"are you there"))
+            answer = await client.next_event()
+            await client.aclose()
+    assert answer == ws.Pong(payload=b"are you there")
+
+
+async def test_permessage_deflate_is_negotiated_when_offered(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET, deflate=True)
+            await client.receive_message()
+            await client.send_message("4" + "compressible " * 100)
+            echoed = await client.receive_message()
+            await client.aclose()
+    assert [ext.name for ext in client.accepted.extensions] == ["permessage-deflate"]
+    assert echoed == "4" + "compressible " * 100
+
+
+async def test_permessage_deflate_can_be_turned_off(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server(per_message_deflate=False) as (port, _):
+            client = await wire.ws(port, WS_TARGET, deflate=True)
+            await client.receive_message()
+            await client.aclose()
+    assert client.accepted.extensions == []
+
+
+async def test_server_close_ends_the_websocket_with_a_close_frame(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            sid = wire.open_packet(await client.receive_message())["sid"]
+            recorder.server.close(sid)
+            while not isinstance(event := await client.next_event(), ws.CloseConnection):
+                pass
+            await client.aclose()
+    assert event.code == 1000
+
+
+async def test_aclose_closes_open_websockets_before_stopping(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await recorder.server.aclose()
+            while not isinstance(event := await client.next_event(), ws.CloseConnection):
+                pass
+            await client.aclose()
+            ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+    assert event.code == 1000
+    assert ended.reason is DisconnectReason.FORCED_CLOSE
+
+
+async def test_oversized_message_closes_the_websocket_with_1009(wire) -> None:
+    config = EngineConfig(max_http_buffer_size=100)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server(config) as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send(ws.TextMessage(data="4" + "x" * 60, message_finished=False))
+            await client.send(ws.TextMessage(data="x" * 60, message_finished=True))
+            closing = await client.next_event()
+            await client.aclose()
+            await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+    assert isinstance(closing, ws.CloseConnection)
+    assert closing.code == 1009
+
+
+async def test_client_close_frame_closes_the_session_cleanly(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send(ws.CloseConnection(code=1000))
+            answer = await client.next_event()
+            ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+            await client.aclose()
+    assert isinstance(answer, ws.CloseConnection)
+    assert isinstance(ended, SessionClosed)
+    assert ended.reason is DisconnectReason.TRANSPORT_CLOSE
+
+
+async def test_client_eof_closes_the_session_cleanly(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.aclose()
+            ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+    assert isinstance(ended, SessionClosed)
+    assert ended.reason is DisconnectReason.TRANSPORT_CLOSE
+
+
+async def test_invalid_frame_closes_the_session_with_an_error(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.stream.send(b"\x83\x80\x00\x00\x00\x00")  # reserved opcode 3, masked
+            ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+            await client.aclose()
+    assert isinstance(ended, SessionClosed)
+    assert ended.reason is DisconnectReason.TRANSPORT_ERROR
+
+
+async def test_heartbeat_timer_sends_a_ping_over_websocket(wire) -> None:
+    config = EngineConfig(ping_interval=0.05, ping_timeout=1.0)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server(config) as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            ping = await client.receive_message()
+            await client.aclose()
+    assert ping == "2"
+
+
+async def test_silent_client_is_closed_by_the_ping_timeout(wire) -> None:
+    config = EngineConfig(ping_interval=0.05, ping_timeout=0.05)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server(config) as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+            await client.aclose()
+    assert isinstance(ended, SessionClosed)
+    assert ended.reason is DisconnectReason.PING_TIMEOUT
+
+
+async def test_polling_session_upgrades_to_websocket(wire) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            http = await wire.http(port)
+            sid = await wire.handshake(http)
+            client = await wire.ws(port, f"{WS_TARGET}&sid={sid}")
+            await client.send_message("2probe")
+            probe_answer = await client.receive_message()
+            await client.send_message("5")
+            await recorder.wait_for(lambda e: isinstance(e, SessionUpgraded))
+            await client.send_message("4after upgrade")
+            echoed = await client.receive_message()
+            await client.aclose()
+            await http.aclose()
+    assert (probe_answer, echoed) == ("3probe", "4after upgrade")
