@@ -16,8 +16,9 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
   ``ping_timeout`` the session closes with ``ping timeout``.
 * **Close.** Every ending goes through :meth:`Session.close`, which reports
   :class:`~sio_core.events.SessionClosed` exactly once. A close forced by the server delivers the
-  outbox first, then a ``close`` packet; on polling with no GET held, the session lingers as
-  ``CLOSING`` until the next GET collects them (or ``CLOSE_TIMEOUT`` passes).
+  outbox first, then a ``close`` packet; on polling the session lingers as ``CLOSING`` until
+  GETs have collected the outbox and then, in an answer of its own, the close packet (or until
+  ``CLOSE_TIMEOUT`` passes).
 """
 
 from __future__ import annotations
@@ -204,15 +205,23 @@ class Session:
         held = self._forget_held_get()
         response = held.respond(encode_payload(packets), self._ctx.config.compression_threshold)
         self._ctx.emit(HttpResponseReady(request_id=held.request_id, response=response))
-        if self.state is SessionState.CLOSING:
+        if self.state is SessionState.CLOSING and packets[-1].type is PacketType.CLOSE:
             self._finish_closing()
 
     def _take_polling_packets(self) -> list[Packet]:
-        packets = self.outbox[:]
-        self.outbox.clear()
+        """The outbox; once it is empty, the close packet of a closing session, or a noop.
+
+        The close packet never shares an answer with other packets: socket.io-client handles
+        the Engine.IO close at once but Socket.IO packets a tick later, so a DISCONNECT sent in
+        the same payload would be lost (Node, too, closes only once the outbox has drained).
+        """
+        if self.outbox:
+            packets = self.outbox[:]
+            self.outbox.clear()
+            return packets
         if self.state is SessionState.CLOSING:
-            packets.append(Packet(PacketType.CLOSE))
-        return packets or [Packet(PacketType.NOOP)]
+            return [Packet(PacketType.CLOSE)]
+        return [Packet(PacketType.NOOP)]
 
     def _forget_held_get(self) -> answers.HeldGet:
         assert self._held_get is not None

@@ -8,14 +8,16 @@ here is bounded by the caller's ``anyio.fail_after``. Tests reach all of it thro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import anyio.abc
 import h11
 import pytest
-from sio_anyio import EngineIOServer, Fallback
+from sio_anyio import EngineIOServer, Fallback, Server
 from wsproto import ConnectionType, WSConnection
 from wsproto import events as ws_events
 from wsproto.extensions import PerMessageDeflate
@@ -113,13 +115,23 @@ class WsClient:
         self._pending: list[ws_events.Event] = []
 
     @classmethod
-    async def connect(cls, port: int, target: str, *, deflate: bool = False) -> WsClient:
+    async def connect(
+        cls,
+        port: int,
+        target: str,
+        *,
+        deflate: bool = False,
+        headers: list[tuple[str, str]] = (),
+    ) -> WsClient:
         client = cls(
             await anyio.connect_tcp("127.0.0.1", port), WSConnection(ConnectionType.CLIENT)
         )
         extensions = [PerMessageDeflate()] if deflate else []
+        extra = [(name.encode(), value.encode()) for name, value in headers]
         await client.send(
-            ws_events.Request(host="127.0.0.1", target=target, extensions=extensions)
+            ws_events.Request(
+                host="127.0.0.1", target=target, extensions=extensions, extra_headers=extra
+            )
         )
         accepted = await client.next_event()
         assert isinstance(accepted, ws_events.AcceptConnection), accepted
@@ -225,6 +237,135 @@ async def handshake(client: HttpClient) -> str:
     return sid
 
 
+# -- Socket.IO: a raw-wire client, a running sio_anyio.Server, a recorder for handlers ---------
+
+SIO_WS = "/socket.io/?EIO=4&transport=websocket"
+_PACKET = re.compile(r"^(?P<type>\d)(?:(?P<nsp>/[^,]*),)?(?P<id>\d+)?(?P<data>.*)$", re.S)
+
+
+class SioPacket:
+    """One decoded Socket.IO text packet: ``42/admin,7["hi",1]`` -> type 2, /admin, id 7."""
+
+    def __init__(self, raw: str) -> None:
+        match = _PACKET.match(raw)
+        assert match is not None, raw
+        self.raw = raw
+        self.type = int(match["type"])
+        self.nsp = match["nsp"] or "/"
+        self.id = int(match["id"]) if match["id"] else None
+        self.data: Any = json.loads(match["data"]) if match["data"] else None
+
+    def __repr__(self) -> str:
+        return f"SioPacket({self.raw!r})"
+
+
+class SioClient:
+    """A Socket.IO v5 client over one WebSocket, speaking raw wire strings.
+
+    Engine.IO pings are answered on the way; everything else is the test's to read.
+    """
+
+    def __init__(self, ws: WsClient, handshake: dict[str, object]) -> None:
+        self.ws = ws
+        self.handshake = handshake
+        self.closed = False
+
+    @classmethod
+    async def connect(
+        cls, port: int, query: str = "", headers: list[tuple[str, str]] = ()
+    ) -> SioClient:
+        ws = await WsClient.connect(port, SIO_WS + query, headers=headers)
+        opening = await ws.receive_message()
+        assert isinstance(opening, str)
+        return cls(ws, open_packet(opening))
+
+    async def send(self, packet: str) -> None:
+        """Send one Socket.IO packet (the Engine.IO ``4`` is added here)."""
+        await self.ws.send_message("4" + packet)
+
+    async def receive(self) -> SioPacket:
+        """The next Socket.IO packet; fails if the connection closes first."""
+        packet = await self.receive_or_close()
+        assert packet is not None, "the server closed the connection"
+        return packet
+
+    async def receive_or_close(self) -> SioPacket | None:
+        """The next Socket.IO packet, or None once the server closed the connection."""
+        while not self.closed:
+            event = await self.ws.next_event()
+            if isinstance(event, ws_events.CloseConnection):
+                self.closed = True
+            elif isinstance(event, ws_events.TextMessage):
+                assert event.message_finished
+                if event.data == "2":
+                    await self.ws.send_message("3")
+                elif event.data.startswith("4"):
+                    return SioPacket(event.data[1:])
+        return None
+
+    async def until_closed(self) -> list[SioPacket]:
+        """Read until the server closes the connection; the packets that came before."""
+        packets = []
+        while (packet := await self.receive_or_close()) is not None:
+            packets.append(packet)
+        return packets
+
+    async def join(self, nsp: str = "/", auth: object = None) -> SioPacket:
+        """Send CONNECT to ``nsp`` (with ``auth``) and return the server's answer."""
+        prefix = "" if nsp == "/" else nsp + ","
+        body = "" if auth is None else json.dumps(auth)
+        await self.send(f"0{prefix}{body}")
+        return await self.receive()
+
+    async def emit(self, *data: object, ack_id: int | None = None, nsp: str = "/") -> None:
+        """Send an EVENT, with an ack id when given."""
+        prefix = "" if nsp == "/" else nsp + ","
+        ident = "" if ack_id is None else str(ack_id)
+        await self.send(f"2{prefix}{ident}{json.dumps(list(data))}")
+
+    async def aclose(self) -> None:
+        await self.ws.aclose()
+
+
+async def connected(port: int, nsp: str = "/", auth: object = None) -> SioClient:
+    """A client with its socket in ``nsp`` (asserts the server accepted it)."""
+    client = await SioClient.connect(port)
+    answer = await client.join(nsp, auth)
+    assert answer.type == 0, answer
+    assert isinstance(answer.data, dict), answer
+    return client
+
+
+class Seen:
+    """What the server-side handlers saw, in order, with a bounded-by-the-caller wait."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._changed = anyio.Event()
+
+    def __call__(self, *item: Any) -> None:
+        self.items.append(item[0] if len(item) == 1 else item)
+        self._changed.set()
+
+    async def wait_for(self, count: int) -> list[Any]:
+        """Wait until at least ``count`` items were seen; all of them."""
+        while len(self.items) < count:
+            self._changed = anyio.Event()
+            await self._changed.wait()
+        return self.items
+
+
+@asynccontextmanager
+async def sio_serving(io: Server) -> AsyncIterator[int]:
+    """Serve ``io`` on 127.0.0.1 and a free port; ``io.close()`` on exit."""
+    async with anyio.create_task_group() as tasks:
+        _, port = await tasks.start(io.serve, "127.0.0.1", 0)
+        try:
+            yield port
+        finally:
+            await io.close()
+
+
 class Wire:
     """What the ``wire`` fixture hands to a test."""
 
@@ -234,6 +375,11 @@ class Wire:
     open_packet = staticmethod(open_packet)
     http = staticmethod(HttpClient.connect)
     ws = staticmethod(WsClient.connect)
+    sio = staticmethod(SioClient.connect)
+    connected = staticmethod(connected)
+    serving = staticmethod(sio_serving)
+    Seen = Seen
+    SioPacket = SioPacket
 
 
 @pytest.fixture

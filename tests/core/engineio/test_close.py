@@ -34,7 +34,7 @@ def ws_client(harness: Harness) -> WebSocketClient:
 # -- forced close over polling ----------------------------------------------------------------
 
 
-def test_forced_close_with_a_held_get_sends_outbox_then_close_packet(
+def test_forced_close_with_a_held_get_sends_outbox_then_close_packet_on_its_own(
     harness: Harness, client: PollingClient
 ) -> None:
     held = client.poll()
@@ -45,7 +45,8 @@ def test_forced_close_with_a_held_get_sends_outbox_then_close_packet(
     harness.pump()
     response = harness.response(held)
     assert response is not None
-    assert response.body == b"4a\x1e4b\x1e1"
+    assert response.body == b"4a\x1e4b"
+    assert client.receive() == "1"
 
 
 def test_forced_close_with_a_held_get_reports_forced_close(
@@ -66,14 +67,15 @@ def test_forced_close_without_a_held_get_reports_session_closed_at_once(
     assert [event.reason for event in closes(harness)] == [DisconnectReason.FORCED_CLOSE]
 
 
-def test_next_get_after_a_forced_close_collects_outbox_and_close_packet(
+def test_gets_after_a_forced_close_collect_outbox_then_close_packet(
     harness: Harness, client: PollingClient
 ) -> None:
     server = engine(harness)
     server.send(client.sid, "bye")
     server.close(client.sid)
     harness.pump()
-    assert client.receive() == "4bye\x1e1"
+    assert client.receive() == "4bye"
+    assert client.receive() == "1"
 
 
 def test_next_get_after_a_forced_close_with_empty_outbox_gets_close_packet(

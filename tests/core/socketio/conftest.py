@@ -80,6 +80,8 @@ class Peer:
         if isinstance(self.io.engine, WebSocketClient):
             return self.io.engine.ws.closed
         self.wire()
+        if "1" not in self.control:
+            self.wire()  # the close packet comes in an answer of its own, after the outbox
         return "1" in self.control
 
     # -- writing ----------------------------------------------------------------------------
