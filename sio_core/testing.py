@@ -19,7 +19,7 @@ import dataclasses
 import itertools
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from sio_core.engineio.packets import Packet as EnginePacket
 from sio_core.engineio.packets import PacketType as EngineType
@@ -37,6 +37,8 @@ from sio_core.socketio.packets import Packet as SioPacket
 from sio_core.socketio.packets import PacketType as SioType
 from sio_core.socketio.server import SocketServer
 from sio_core.surface import TransportCore
+
+E = TypeVar("E", bound=Event)
 
 
 class FakeClock:
@@ -143,6 +145,10 @@ class Harness:
         for event in events:
             self._dispatch(event)
         return events
+
+    def events_of(self, kind: type[E]) -> list[E]:
+        """The application events of one type, in order."""
+        return [event for event in self.app_events if isinstance(event, kind)]
 
     def response(self, request_id: int) -> HttpResponse | None:
         """The answer to a request, or None while it is held."""

@@ -14,7 +14,7 @@ import pytest
 from sio_core.config import EngineConfig
 from sio_core.engineio.server import EngineServer
 from sio_core.ids import CountingIds
-from sio_core.testing import Harness
+from sio_core.testing import Harness, PollingClient, WebSocketClient
 
 MakeHarness = Callable[..., Harness]
 
@@ -34,3 +34,15 @@ def make_harness() -> MakeHarness:
 def harness(make_harness: MakeHarness) -> Harness:
     """A harness around a server with Node's default options."""
     return make_harness()
+
+
+@pytest.fixture
+def client(harness: Harness) -> PollingClient:
+    """A client that completed a polling handshake."""
+    return harness.polling_client()
+
+
+@pytest.fixture
+def ws_client(harness: Harness) -> WebSocketClient:
+    """A client that completed a WebSocket-only handshake."""
+    return harness.websocket_client()

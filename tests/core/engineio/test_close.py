@@ -6,30 +6,9 @@ import json
 
 import pytest
 
-from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason
 from sio_core.events import SessionClosed
 from sio_core.testing import Harness, PollingClient, WebSocketClient
-
-
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
-
-
-def closes(harness: Harness) -> list[SessionClosed]:
-    return [event for event in harness.app_events if isinstance(event, SessionClosed)]
-
-
-@pytest.fixture
-def client(harness: Harness) -> PollingClient:
-    return harness.polling_client()
-
-
-@pytest.fixture
-def ws_client(harness: Harness) -> WebSocketClient:
-    return harness.websocket_client()
-
 
 # -- forced close over polling ----------------------------------------------------------------
 
@@ -38,7 +17,7 @@ def test_forced_close_with_a_held_get_sends_outbox_then_close_packet_on_its_own(
     harness: Harness, client: PollingClient
 ) -> None:
     held = client.poll()
-    server = engine(harness)
+    server = harness.core
     server.send(client.sid, "a")
     server.send(client.sid, "b")
     server.close(client.sid)
@@ -53,24 +32,24 @@ def test_forced_close_with_a_held_get_reports_forced_close(
     harness: Harness, client: PollingClient
 ) -> None:
     client.poll()
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.FORCED_CLOSE]
-    assert closes(harness)[0].sid == client.sid
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.FORCED_CLOSE]
+    assert harness.events_of(SessionClosed)[0].sid == client.sid
 
 
 def test_forced_close_without_a_held_get_reports_session_closed_at_once(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.FORCED_CLOSE]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.FORCED_CLOSE]
 
 
 def test_gets_after_a_forced_close_collect_outbox_then_close_packet(
     harness: Harness, client: PollingClient
 ) -> None:
-    server = engine(harness)
+    server = harness.core
     server.send(client.sid, "bye")
     server.close(client.sid)
     harness.pump()
@@ -81,7 +60,7 @@ def test_gets_after_a_forced_close_collect_outbox_then_close_packet(
 def test_next_get_after_a_forced_close_with_empty_outbox_gets_close_packet(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     assert client.receive() == "1"
 
@@ -89,7 +68,7 @@ def test_next_get_after_a_forced_close_with_empty_outbox_gets_close_packet(
 def test_sid_is_unknown_after_the_close_packet_was_collected(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     client.receive()
     response = harness.response(client.poll())
@@ -101,7 +80,7 @@ def test_sid_is_unknown_after_the_close_packet_was_collected(
 def test_lingering_session_is_dropped_after_30_seconds(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     assert harness.core.next_deadline() == 30.0
     harness.advance(30.0)
@@ -114,7 +93,7 @@ def test_lingering_session_is_dropped_after_30_seconds(
 def test_lingering_session_still_collectable_before_30_seconds(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     harness.advance(29.5)
     assert client.receive() == "1"
@@ -123,7 +102,7 @@ def test_lingering_session_still_collectable_before_30_seconds(
 def test_lingering_session_is_not_listed_and_takes_no_sends(
     harness: Harness, client: PollingClient
 ) -> None:
-    server = engine(harness)
+    server = harness.core
     server.close(client.sid)
     harness.pump()
     assert client.sid not in server.sids
@@ -132,15 +111,15 @@ def test_lingering_session_is_not_listed_and_takes_no_sends(
 
 
 def test_lingering_session_ignores_posts(harness: Harness, client: PollingClient) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     client.send("4ignored\x1e1")
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
     assert client.receive() == "1"
 
 
 def test_lingering_session_is_not_pinged(harness: Harness, client: PollingClient) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     harness.advance(29.0)
     assert client.receive() == "1"
@@ -149,10 +128,10 @@ def test_lingering_session_is_not_pinged(harness: Harness, client: PollingClient
 def test_dropping_a_lingering_session_reports_nothing_more(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     harness.advance(60.0)
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 # -- forced close over WebSocket --------------------------------------------------------------
@@ -161,7 +140,7 @@ def test_dropping_a_lingering_session_reports_nothing_more(
 def test_forced_close_over_websocket_sends_queued_messages_then_closes(
     harness: Harness, ws_client: WebSocketClient
 ) -> None:
-    server = engine(harness)
+    server = harness.core
     server.send(ws_client.sid, "a")
     server.send(ws_client.sid, b"\x02")
     server.close(ws_client.sid)
@@ -175,13 +154,13 @@ def test_forced_close_over_websocket_sends_queued_messages_then_closes(
 def test_forced_close_over_websocket_reports_forced_close(
     harness: Harness, ws_client: WebSocketClient
 ) -> None:
-    engine(harness).close(ws_client.sid)
+    harness.core.close(ws_client.sid)
     harness.pump()
-    assert closes(harness) == [
+    assert harness.events_of(SessionClosed) == [
         SessionClosed(
             sid=ws_client.sid,
             reason=DisconnectReason.FORCED_CLOSE,
-            description=closes(harness)[0].description,
+            description=harness.events_of(SessionClosed)[0].description,
         )
     ]
 
@@ -189,7 +168,7 @@ def test_forced_close_over_websocket_reports_forced_close(
 def test_forced_close_over_websocket_forgets_the_session(
     harness: Harness, ws_client: WebSocketClient
 ) -> None:
-    server = engine(harness)
+    server = harness.core
     server.close(ws_client.sid)
     harness.pump()
     assert server.transport_of(ws_client.sid) is None
@@ -199,18 +178,18 @@ def test_forced_close_over_websocket_forgets_the_session(
 def test_websocket_closed_after_a_forced_close_reports_nothing_more(
     harness: Harness, ws_client: WebSocketClient
 ) -> None:
-    engine(harness).close(ws_client.sid)
+    harness.core.close(ws_client.sid)
     harness.pump()
     harness.ws_close(ws_client.ws)
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 def test_forced_close_of_an_upgraded_session_closes_its_websocket(
     harness: Harness, client: PollingClient
 ) -> None:
     ws = client.upgrade()
-    engine(harness).send(client.sid, "last")
-    engine(harness).close(client.sid)
+    harness.core.send(client.sid, "last")
+    harness.core.close(client.sid)
     harness.pump()
     assert ws.take() == ["4last"]
     assert ws.closed
@@ -220,26 +199,26 @@ def test_forced_close_of_an_upgraded_session_closes_its_websocket(
 
 
 def test_close_of_an_unknown_sid_does_nothing(harness: Harness) -> None:
-    engine(harness).close("nope")
+    harness.core.close("nope")
     assert harness.pump() == []
 
 
 def test_closing_twice_reports_once(harness: Harness, ws_client: WebSocketClient) -> None:
-    server = engine(harness)
+    server = harness.core
     server.close(ws_client.sid)
     server.close(ws_client.sid)
     harness.pump()
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 def test_forced_close_then_client_close_packet_reports_once(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     client.send("1")
     client.receive()
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 def test_client_close_then_ping_timeout_reports_once(
@@ -247,7 +226,7 @@ def test_client_close_then_ping_timeout_reports_once(
 ) -> None:
     ws_client.send("1")
     harness.advance(100.0)
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 def test_ping_timeout_then_get_abort_reports_once(harness: Harness, client: PollingClient) -> None:
@@ -256,7 +235,7 @@ def test_ping_timeout_then_get_abort_reports_once(harness: Harness, client: Poll
     held = client.poll()
     harness.advance(20.0)
     harness.abort(held)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.PING_TIMEOUT]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.PING_TIMEOUT]
 
 
 def test_parse_error_then_websocket_closed_reports_once(
@@ -264,7 +243,7 @@ def test_parse_error_then_websocket_closed_reports_once(
 ) -> None:
     ws_client.send("garbage")
     harness.ws_close(ws_client.ws)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.PARSE_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.PARSE_ERROR]
 
 
 def test_overlapping_get_then_abort_of_the_held_one_reports_once(
@@ -273,7 +252,7 @@ def test_overlapping_get_then_abort_of_the_held_one_reports_once(
     held = client.poll()
     client.poll()
     harness.abort(held)
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
@@ -281,7 +260,7 @@ def test_send_after_close_returns_false(harness: Harness, transport: str) -> Non
     sid = (
         harness.polling_client().sid if transport == "polling" else harness.websocket_client().sid
     )
-    server = engine(harness)
+    server = harness.core
     server.close(sid)
     harness.pump()
     assert server.send(sid, "late") is False
@@ -291,7 +270,7 @@ def test_forced_close_with_a_held_get_and_empty_outbox_sends_close_packet(
     harness: Harness, client: PollingClient
 ) -> None:
     held = client.poll()
-    engine(harness).close(client.sid)
+    harness.core.close(client.sid)
     harness.pump()
     response = harness.response(held)
     assert response is not None

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from sio_core.config import EngineConfig
 from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason
@@ -17,26 +15,6 @@ from sio_core.events import HttpResponseReady, SessionClosed, SessionOpened
 from sio_core.http import HttpRequest
 from sio_core.ids import CountingIds
 from sio_core.testing import FakeClock, Harness, PollingClient, WebSocketClient
-
-
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
-
-
-def closes(harness: Harness) -> list[SessionClosed]:
-    return [event for event in harness.app_events if isinstance(event, SessionClosed)]
-
-
-@pytest.fixture
-def client(harness: Harness) -> PollingClient:
-    return harness.polling_client()
-
-
-@pytest.fixture
-def ws_client(harness: Harness) -> WebSocketClient:
-    return harness.websocket_client()
-
 
 # -- pings ------------------------------------------------------------------------------------
 
@@ -71,7 +49,7 @@ def test_ping_waits_in_the_outbox_when_no_get_is_held(
 
 
 def test_ping_goes_out_with_the_pending_messages(harness: Harness, client: PollingClient) -> None:
-    engine(harness).send(client.sid, "a")
+    harness.core.send(client.sid, "a")
     harness.advance(25.0)
     assert client.receive() == "4a\x1e2"
 
@@ -101,7 +79,7 @@ def test_pong_within_ping_timeout_keeps_the_session_open(
     harness.advance(19.0)
     client.send("3")
     harness.advance(5.0)
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_next_ping_is_due_ping_interval_after_the_pong(
@@ -132,7 +110,7 @@ def test_steady_pongs_keep_a_session_open_for_long(
         harness.advance(25.0)
         assert ws_client.take() == ["2"]
         ws_client.send("3")
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_pong_over_polling_resets_the_heartbeat(harness: Harness, client: PollingClient) -> None:
@@ -158,10 +136,10 @@ def test_no_pong_closes_with_ping_timeout_exactly_at_interval_plus_timeout(
     harness.advance(25.0)
     harness.core.handle_timeout(44.999)
     harness.pump()
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
     harness.core.handle_timeout(45.0)
     harness.pump()
-    (closed,) = closes(harness)
+    (closed,) = harness.events_of(SessionClosed)
     assert (closed.sid, closed.reason) == (ws_client.sid, DisconnectReason.PING_TIMEOUT)
     assert closed.reason.value == "ping timeout"
 
@@ -176,7 +154,7 @@ def test_ping_timeout_over_polling_answers_the_held_get_with_close(
     response = harness.response(held)
     assert response is not None
     assert response.body == b"1"
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.PING_TIMEOUT]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.PING_TIMEOUT]
 
 
 def test_ping_timeout_over_websocket_closes_the_websocket(
@@ -190,9 +168,9 @@ def test_ping_timeout_is_configurable(make_harness: Any) -> None:
     harness = make_harness(ping_interval=1.0, ping_timeout=0.5)
     harness.websocket_client()
     harness.advance(1.499)
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
     harness.advance(0.001)
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 def test_messages_without_a_pong_do_not_prevent_the_ping_timeout(
@@ -201,7 +179,7 @@ def test_messages_without_a_pong_do_not_prevent_the_ping_timeout(
     harness.advance(25.0)
     ws_client.send("4still talking")
     harness.advance(20.0)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.PING_TIMEOUT]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.PING_TIMEOUT]
 
 
 def test_no_deadline_is_left_once_the_session_closed(
@@ -263,5 +241,5 @@ def test_late_handle_timeout_fires_ping_then_leaves_the_timeout_armed(
     harness.core.handle_timeout(30.0)
     harness.pump()
     assert ws_client.take() == ["2"]
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
     assert harness.core.next_deadline() == 50.0

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from sio_core.errors import DisconnectReason
 from sio_core.events import MessageReceived, SessionClosed
 from sio_core.testing import Harness, PollingClient, WebSocketClient
-
-
-def closes(harness: Harness) -> list[SessionClosed]:
-    return [event for event in harness.app_events if isinstance(event, SessionClosed)]
-
-
-@pytest.fixture
-def client(harness: Harness) -> PollingClient:
-    return harness.polling_client()
-
-
-@pytest.fixture
-def ws_client(harness: Harness) -> WebSocketClient:
-    return harness.websocket_client()
 
 
 def test_max_http_buffer_size_tells_the_backend_the_limit(make_harness: Any) -> None:
@@ -41,7 +25,9 @@ def test_post_body_too_large_closes_with_transport_error(
     harness: Harness, client: PollingClient
 ) -> None:
     harness.request("POST", client.url, body_too_large=True)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
     assert harness.core.next_deadline() is None
 
 
@@ -63,7 +49,9 @@ def test_websocket_message_too_large_closes_with_transport_error(
 ) -> None:
     harness.core.ws_message_too_large(ws_client.ws.ws_id, harness.clock.now)
     harness.pump()
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
 
 
 def test_too_large_on_an_unknown_websocket_is_ignored(harness: Harness) -> None:

@@ -7,20 +7,10 @@ from typing import Any
 
 import pytest
 
-from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason
 from sio_core.events import MessageReceived, SessionClosed
 from sio_core.http import HttpResponse
 from sio_core.testing import Harness, PollingClient
-
-
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
-
-
-def closes(harness: Harness) -> list[SessionClosed]:
-    return [event for event in harness.app_events if isinstance(event, SessionClosed)]
 
 
 def messages(harness: Harness) -> list[str | bytes]:
@@ -35,11 +25,6 @@ def error_of(response: HttpResponse | None) -> tuple[int, Any]:
 def body_of(response: HttpResponse | None) -> bytes:
     assert response is not None, "the request is held"
     return response.body
-
-
-@pytest.fixture
-def client(harness: Harness) -> PollingClient:
-    return harness.polling_client()
 
 
 # -- POST -------------------------------------------------------------------------------------
@@ -86,7 +71,9 @@ def test_binary_content_type_post_is_refused_and_closes_the_session(
     headers = [("Content-Type", "application/octet-stream")]
     rid = harness.request("POST", client.url, b"\x04hi", headers=headers)
     assert error_of(harness.response(rid)) == (400, {"code": 3, "message": "Bad request"})
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
     assert messages(harness) == []
 
 
@@ -106,14 +93,16 @@ def test_undecodable_payload_gets_400_and_closes_with_parse_error(
     rid = harness.request("POST", client.url, payload)
     status, _ = error_of(harness.response(rid))
     assert status == 400
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.PARSE_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.PARSE_ERROR]
 
 
 def test_client_close_packet_closes_with_transport_close(
     harness: Harness, client: PollingClient
 ) -> None:
     assert client.send("1").status == 200
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_CLOSE]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_CLOSE
+    ]
 
 
 def test_client_close_packet_releases_the_held_get_with_noop(
@@ -133,7 +122,9 @@ def test_client_ping_is_an_invalid_heartbeat_direction(
     harness: Harness, client: PollingClient
 ) -> None:
     client.send("2")
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
 
 
 @pytest.mark.parametrize("payload", ["6", "5", '0{"sid":"x"}'])
@@ -141,15 +132,15 @@ def test_noop_upgrade_and_open_from_client_over_polling_are_ignored(
     harness: Harness, client: PollingClient, payload: str
 ) -> None:
     assert client.send(payload).status == 200
-    assert closes(harness) == []
-    assert client.sid in engine(harness).sids
+    assert harness.events_of(SessionClosed) == []
+    assert client.sid in harness.core.sids
 
 
 def test_unsolicited_pong_does_not_close_the_session(
     harness: Harness, client: PollingClient
 ) -> None:
     client.send("3")
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 # -- GET --------------------------------------------------------------------------------------
@@ -163,7 +154,7 @@ def test_get_is_held_while_there_is_nothing_to_send(
 
 def test_held_get_is_answered_when_the_app_sends(harness: Harness, client: PollingClient) -> None:
     held = client.poll()
-    assert engine(harness).send(client.sid, "hello")
+    assert harness.core.send(client.sid, "hello")
     harness.pump()
     response = harness.response(held)
     assert response is not None
@@ -175,7 +166,7 @@ def test_sends_before_the_drain_go_out_as_one_payload(
     harness: Harness, client: PollingClient
 ) -> None:
     held = client.poll()
-    server = engine(harness)
+    server = harness.core
     server.send(client.sid, "a")
     server.send(client.sid, "b")
     server.send(client.sid, "c")
@@ -186,7 +177,7 @@ def test_sends_before_the_drain_go_out_as_one_payload(
 def test_get_with_queued_output_is_answered_at_once(
     harness: Harness, client: PollingClient
 ) -> None:
-    server = engine(harness)
+    server = harness.core
     server.send(client.sid, "a")
     server.send(client.sid, "b")
     harness.pump()
@@ -194,19 +185,19 @@ def test_get_with_queued_output_is_answered_at_once(
 
 
 def test_binary_is_sent_as_b_base64(harness: Harness, client: PollingClient) -> None:
-    engine(harness).send(client.sid, b"\x01\x02\x03")
-    engine(harness).send(client.sid, "t")
+    harness.core.send(client.sid, b"\x01\x02\x03")
+    harness.core.send(client.sid, "t")
     assert client.receive() == "bAQID\x1e4t"
 
 
 def test_outbox_is_sent_only_once(harness: Harness, client: PollingClient) -> None:
-    engine(harness).send(client.sid, "once")
+    harness.core.send(client.sid, "once")
     assert client.receive() == "4once"
     assert harness.response(client.poll()) is None
 
 
 def test_writable_only_while_a_get_is_held(harness: Harness, client: PollingClient) -> None:
-    server = engine(harness)
+    server = harness.core
     assert not server.writable(client.sid)
     client.poll()
     assert server.writable(client.sid)
@@ -215,7 +206,7 @@ def test_writable_only_while_a_get_is_held(harness: Harness, client: PollingClie
 def test_transport_of_a_polling_session_is_polling(
     harness: Harness, client: PollingClient
 ) -> None:
-    assert engine(harness).transport_of(client.sid) == "polling"
+    assert harness.core.transport_of(client.sid) == "polling"
 
 
 def test_second_get_while_one_is_held_gets_400(harness: Harness, client: PollingClient) -> None:
@@ -230,7 +221,9 @@ def test_second_get_while_one_is_held_closes_with_transport_error(
 ) -> None:
     client.poll()
     client.poll()
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
 
 
 def test_second_get_releases_the_held_one_with_a_close_packet(
@@ -246,7 +239,9 @@ def test_aborted_held_get_closes_with_transport_error(
 ) -> None:
     held = client.poll()
     harness.abort(held)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
     assert harness.response(held) is None
 
 
@@ -255,7 +250,7 @@ def test_abort_of_an_answered_request_changes_nothing(
 ) -> None:
     rid = harness.request("POST", client.url, "4x")
     harness.abort(rid)
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_get_with_unknown_sid_gets_400_code_1(harness: Harness) -> None:
@@ -267,16 +262,16 @@ def test_sid_is_unknown_once_the_session_closed(harness: Harness, client: Pollin
     client.send("1")
     response = harness.response(client.poll())
     assert error_of(response) == (400, {"code": 1, "message": "Session ID unknown"})
-    assert engine(harness).transport_of(client.sid) is None
+    assert harness.core.transport_of(client.sid) is None
 
 
 def test_send_to_a_closed_session_returns_false(harness: Harness, client: PollingClient) -> None:
     client.send("1")
-    assert engine(harness).send(client.sid, "late") is False
+    assert harness.core.send(client.sid, "late") is False
 
 
 def test_send_to_an_unknown_sid_returns_false(harness: Harness) -> None:
-    assert engine(harness).send("nope", "x") is False
+    assert harness.core.send("nope", "x") is False
 
 
 def test_websocket_transport_without_upgrade_for_a_polling_sid_is_a_bad_request(
@@ -285,13 +280,13 @@ def test_websocket_transport_without_upgrade_for_a_polling_sid_is_a_bad_request(
     target = f"/engine.io/?EIO=4&transport=websocket&sid={client.sid}"
     response = harness.response(harness.request("GET", target))
     assert error_of(response) == (400, {"code": 3, "message": "Bad request"})
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_payload_is_utf8_and_content_length_counts_bytes(
     harness: Harness, client: PollingClient
 ) -> None:
-    engine(harness).send(client.sid, "héllo €")
+    harness.core.send(client.sid, "héllo €")
     response = harness.response(client.poll())
     assert response is not None
     assert response.body == "4héllo €".encode()

@@ -7,19 +7,9 @@ from typing import Any
 
 import pytest
 
-from sio_core.engineio.server import EngineServer
 from sio_core.events import MessageReceived, SessionClosed, SessionUpgraded
 from sio_core.http import HttpResponse
 from sio_core.testing import FakeWebSocket, Harness, PollingClient
-
-
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
-
-
-def closes(harness: Harness) -> list[SessionClosed]:
-    return [event for event in harness.app_events if isinstance(event, SessionClosed)]
 
 
 def messages(harness: Harness) -> list[str | bytes]:
@@ -41,11 +31,6 @@ def open_probe(harness: Harness, client: PollingClient) -> FakeWebSocket:
 
 
 BAD_REQUEST = {"code": 3, "message": "Bad request"}
-
-
-@pytest.fixture
-def client(harness: Harness) -> PollingClient:
-    return harness.polling_client()
 
 
 @pytest.fixture
@@ -88,7 +73,7 @@ def test_get_after_the_probe_carries_queued_output(
     harness: Harness, client: PollingClient, probe: FakeWebSocket
 ) -> None:
     harness.ws_send(probe, "2probe")
-    engine(harness).send(client.sid, "still polling")
+    harness.core.send(client.sid, "still polling")
     harness.pump()
     assert client.receive() == "4still polling"
 
@@ -105,7 +90,7 @@ def test_session_is_still_on_polling_while_upgrading(
     harness: Harness, client: PollingClient, probe: FakeWebSocket
 ) -> None:
     harness.ws_send(probe, "2probe")
-    assert engine(harness).transport_of(client.sid) == "polling"
+    assert harness.core.transport_of(client.sid) == "polling"
 
 
 # -- upgrade ----------------------------------------------------------------------------------
@@ -117,7 +102,7 @@ def test_upgrade_packet_reports_session_upgraded(
     harness.ws_send(probe, "2probe")
     harness.ws_send(probe, "5")
     assert harness.app_events[-1] == SessionUpgraded(sid=client.sid, transport="websocket")
-    assert engine(harness).transport_of(client.sid) == "websocket"
+    assert harness.core.transport_of(client.sid) == "websocket"
 
 
 def test_output_queued_during_the_upgrade_moves_to_the_websocket(
@@ -125,7 +110,7 @@ def test_output_queued_during_the_upgrade_moves_to_the_websocket(
 ) -> None:
     harness.ws_send(probe, "2probe")
     assert probe.take() == ["3probe"]
-    server = engine(harness)
+    server = harness.core
     server.send(client.sid, "a")
     server.send(client.sid, b"\x01")
     harness.pump()
@@ -137,7 +122,7 @@ def test_upgraded_session_sends_over_the_websocket(
     harness: Harness, client: PollingClient
 ) -> None:
     ws = client.upgrade()
-    engine(harness).send(client.sid, "hi")
+    harness.core.send(client.sid, "hi")
     harness.pump()
     assert ws.take() == ["4hi"]
 
@@ -155,7 +140,7 @@ def test_upgrade_without_probe_still_upgrades(
 ) -> None:
     """Node switches on ``5`` whether or not ``2probe`` came first."""
     harness.ws_send(probe, "5")
-    assert engine(harness).transport_of(client.sid) == "websocket"
+    assert harness.core.transport_of(client.sid) == "websocket"
 
 
 def test_upgraded_session_closes_when_its_websocket_closes(
@@ -163,7 +148,7 @@ def test_upgraded_session_closes_when_its_websocket_closes(
 ) -> None:
     ws = client.upgrade()
     harness.ws_close(ws)
-    assert [event.reason.value for event in closes(harness)] == ["transport close"]
+    assert [e.reason.value for e in harness.events_of(SessionClosed)] == ["transport close"]
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -181,14 +166,14 @@ def test_polling_after_the_upgrade_leaves_the_session_open(
 ) -> None:
     client.upgrade()
     client.poll()
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_upgrade_cancels_the_upgrade_timeout(harness: Harness, client: PollingClient) -> None:
     ws = client.upgrade()
     harness.advance(15.0)
     assert not ws.closed
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 # -- refused or extra WebSockets --------------------------------------------------------------
@@ -202,7 +187,7 @@ def test_websocket_for_an_upgraded_session_is_accepted_then_closed(
     assert extra.accepted
     assert extra.closed
     assert not ws.closed
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_websocket_while_upgrading_is_accepted_then_closed(
@@ -239,7 +224,7 @@ def test_websocket_for_a_session_is_closed_when_upgrades_are_disallowed(
     client = harness.polling_client()
     ws = open_probe(harness, client)
     assert (ws.accepted, ws.closed) == (True, True)
-    assert engine(harness).transport_of(client.sid) == "polling"
+    assert harness.core.transport_of(client.sid) == "polling"
 
 
 # -- failed upgrades: the session carries on over polling -------------------------------------
@@ -264,10 +249,10 @@ def test_session_goes_on_over_polling_after_upgrade_timeout(
 ) -> None:
     harness.ws_send(probe, "2probe")
     harness.advance(10.0)
-    engine(harness).send(client.sid, "still here")
+    harness.core.send(client.sid, "still here")
     harness.pump()
     assert client.receive() == "4still here"
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_get_is_held_again_after_a_failed_upgrade(
@@ -285,14 +270,14 @@ def test_any_other_packet_on_the_probe_closes_the_probe(
     harness.ws_send(probe, message)
     assert probe.closed
     assert messages(harness) == []
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_session_goes_on_over_polling_after_a_bad_probe(
     harness: Harness, client: PollingClient, probe: FakeWebSocket
 ) -> None:
     harness.ws_send(probe, "4hello")
-    assert engine(harness).transport_of(client.sid) == "polling"
+    assert harness.core.transport_of(client.sid) == "polling"
     assert client.send("4after").status == 200
     assert messages(harness) == ["after"]
 
@@ -302,7 +287,7 @@ def test_probe_closed_by_the_client_leaves_the_session_on_polling(
 ) -> None:
     harness.ws_send(probe, "2probe")
     harness.ws_close(probe)
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
     assert not probe.closed
     assert harness.response(client.poll()) is None
 
@@ -312,7 +297,7 @@ def test_new_probe_works_after_a_failed_one(
 ) -> None:
     harness.ws_close(probe)
     ws = client.upgrade()
-    assert engine(harness).transport_of(client.sid) == "websocket"
+    assert harness.core.transport_of(client.sid) == "websocket"
     assert not ws.closed
 
 
@@ -322,7 +307,7 @@ def test_probe_too_large_closes_the_probe_with_1009_only(
     harness.core.ws_message_too_large(probe.ws_id, harness.clock.now)
     harness.pump()
     assert probe.close_code == 1009
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
 
 
 def test_session_closing_during_the_upgrade_closes_the_probe(
@@ -350,7 +335,7 @@ def test_heartbeat_started_over_polling_completes_over_the_websocket(
     harness.advance(10.0)
     harness.ws_send(ws, "3")
     harness.advance(15.0)
-    assert closes(harness) == []
+    assert harness.events_of(SessionClosed) == []
     assert harness.core.next_deadline() == 60.0
 
 
@@ -363,5 +348,5 @@ def test_ping_timeout_during_the_upgrade_closes_the_probe_too(
     probe = open_probe(harness, client)
     harness.ws_send(probe, "2probe")
     harness.advance(5.0)
-    assert [event.reason.value for event in closes(harness)] == ["ping timeout"]
+    assert [e.reason.value for e in harness.events_of(SessionClosed)] == ["ping timeout"]
     assert probe.closed

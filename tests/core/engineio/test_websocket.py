@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError
 from sio_core.events import MessageReceived, SessionClosed
 from sio_core.testing import Harness, WebSocketClient
-
-
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
-
-
-def closes(harness: Harness) -> list[SessionClosed]:
-    return [event for event in harness.app_events if isinstance(event, SessionClosed)]
 
 
 def messages(harness: Harness) -> list[str | bytes]:
@@ -32,7 +22,7 @@ def client(harness: Harness) -> WebSocketClient:
 
 
 def test_each_send_is_one_websocket_message(harness: Harness, client: WebSocketClient) -> None:
-    server = engine(harness)
+    server = harness.core
     server.send(client.sid, "a")
     server.send(client.sid, "b")
     harness.pump()
@@ -40,7 +30,7 @@ def test_each_send_is_one_websocket_message(harness: Harness, client: WebSocketC
 
 
 def test_binary_send_is_a_raw_binary_message(harness: Harness, client: WebSocketClient) -> None:
-    engine(harness).send(client.sid, b"\x00\x01\xff")
+    harness.core.send(client.sid, b"\x00\x01\xff")
     harness.pump()
     assert client.take() == [b"\x00\x01\xff"]
 
@@ -50,19 +40,19 @@ def test_send_refuses_text_with_the_record_separator_even_on_websocket(
 ) -> None:
     """A session may move to or stay on polling, where ``\\x1e`` cannot be framed."""
     with pytest.raises(LocalProtocolError):
-        engine(harness).send(client.sid, "a\x1eb")
+        harness.core.send(client.sid, "a\x1eb")
     harness.pump()
     assert client.take() == []
 
 
 def test_websocket_session_is_always_writable(harness: Harness, client: WebSocketClient) -> None:
-    assert engine(harness).writable(client.sid)
+    assert harness.core.writable(client.sid)
 
 
 def test_transport_of_a_websocket_session_is_websocket(
     harness: Harness, client: WebSocketClient
 ) -> None:
-    assert engine(harness).transport_of(client.sid) == "websocket"
+    assert harness.core.transport_of(client.sid) == "websocket"
 
 
 # -- client to server -------------------------------------------------------------------------
@@ -89,7 +79,9 @@ def test_close_packet_closes_with_transport_close(
     harness: Harness, client: WebSocketClient
 ) -> None:
     client.send("1")
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_CLOSE]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_CLOSE
+    ]
 
 
 def test_close_packet_closes_the_websocket(harness: Harness, client: WebSocketClient) -> None:
@@ -101,7 +93,9 @@ def test_client_ping_closes_with_transport_error(
     harness: Harness, client: WebSocketClient
 ) -> None:
     client.send("2")
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
 
 
 @pytest.mark.parametrize("message", ["", "9", "x"])
@@ -109,7 +103,7 @@ def test_undecodable_message_closes_with_parse_error(
     harness: Harness, client: WebSocketClient, message: str
 ) -> None:
     client.send(message)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.PARSE_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [DisconnectReason.PARSE_ERROR]
     assert client.ws.closed
 
 
@@ -117,12 +111,16 @@ def test_websocket_closed_by_peer_is_transport_close(
     harness: Harness, client: WebSocketClient
 ) -> None:
     harness.ws_close(client.ws)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_CLOSE]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_CLOSE
+    ]
 
 
 def test_websocket_broken_is_transport_error(harness: Harness, client: WebSocketClient) -> None:
     harness.ws_close(client.ws, error=True)
-    assert [event.reason for event in closes(harness)] == [DisconnectReason.TRANSPORT_ERROR]
+    assert [e.reason for e in harness.events_of(SessionClosed)] == [
+        DisconnectReason.TRANSPORT_ERROR
+    ]
 
 
 def test_websocket_closed_by_peer_is_not_closed_again_by_the_server(
@@ -136,7 +134,7 @@ def test_session_is_gone_after_its_websocket_closed(
     harness: Harness, client: WebSocketClient
 ) -> None:
     harness.ws_close(client.ws)
-    server = engine(harness)
+    server = harness.core
     assert server.transport_of(client.sid) is None
     assert server.send(client.sid, "late") is False
     assert server.next_deadline() is None
@@ -146,7 +144,7 @@ def test_messages_after_the_close_are_ignored(harness: Harness, client: WebSocke
     client.send("1")
     client.send("4late")
     assert messages(harness) == []
-    assert len(closes(harness)) == 1
+    assert len(harness.events_of(SessionClosed)) == 1
 
 
 def test_message_on_an_unknown_websocket_is_ignored(harness: Harness) -> None:
