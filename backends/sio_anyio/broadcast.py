@@ -44,7 +44,8 @@ class BroadcastOperator:
 
     def _with(self, timeout: float | None = None, **changes: Any) -> BroadcastOperator:
         options = dataclasses.replace(self._options, **changes)
-        return BroadcastOperator(self._server, self._nsp, options, timeout or self._timeout)
+        timeout = self._timeout if timeout is None else timeout
+        return BroadcastOperator(self._server, self._nsp, options, timeout)
 
     def to(self, *rooms: RoomNames) -> BroadcastOperator:
         """Target the sockets in these rooms too (a union with the rooms already named)."""

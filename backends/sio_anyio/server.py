@@ -115,6 +115,8 @@ class Server:
         self._acks: dict[tuple[str, int], _Waiter] = {}
         self._broadcasts: dict[int, _Waiter] = {}
         self._tasks: anyio.abc.TaskGroup | None = None
+        self._running = 0
+        self._idle: anyio.Event | None = None  # made by the task that waits: needs a loop
         self.sockets = self.of("/")
         """The main namespace, ``/`` (Node's ``io.sockets``)."""
 
@@ -218,11 +220,13 @@ class Server:
     async def close(self) -> None:
         """Shut down: every client is told ``server shutting down``, output in flight is sent.
 
-        Waits at most a couple of seconds for the last bytes, then stops serving.
+        Waits at most a couple of seconds for the last bytes and for the ``disconnect``
+        handlers to finish, then stops serving.
         """
         self._core_call(lambda core: core.close_all())
         with anyio.move_on_after(_SHUTDOWN_GRACE):
             await self._runner.drained()
+            await self._handlers_finished()
         await self._runner.stop()
 
     # -- between the application and the core ---------------------------------------------
@@ -345,6 +349,21 @@ class Server:
         else:
             waiter.resolve(responses)
 
-    def _spawn(self, function: Callable[..., Any], *args: Any) -> None:
+    def _spawn(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
         if self._tasks is not None:
-            self._tasks.start_soon(function, *args)
+            self._running += 1
+            self._tasks.start_soon(self._tracked, function, *args)
+
+    async def _tracked(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run a socket's or a listener's task, counted so that :meth:`close` can wait for it."""
+        try:
+            await function(*args)
+        finally:
+            self._running -= 1
+            if self._running == 0 and self._idle is not None:
+                self._idle.set()
+
+    async def _handlers_finished(self) -> None:
+        while self._running:
+            self._idle = anyio.Event()
+            await self._idle.wait()

@@ -212,7 +212,7 @@ class Socket:
 
     def disconnect(self, close: bool = False) -> Socket:
         """Disconnect from this namespace; with ``close``, close the whole connection."""
-        if self.connected:
+        if self.server._core.is_connected(self.id):  # the client may have left meanwhile
             self.server._core_call(lambda core: core.disconnect(self.id, close=close))
         return self
 
@@ -292,7 +292,10 @@ class Ack:
 
 
 class RemoteSocket:
-    """What ``fetch_sockets`` returns: a snapshot, with Node's methods on it."""
+    """What ``fetch_sockets`` returns: a snapshot, with Node's methods on it.
+
+    Its methods go through the adapter, as in Node: on a socket gone since, they do nothing.
+    """
 
     def __init__(self, server: Server, snapshot: SocketSnapshot) -> None:
         self._server = server
@@ -300,25 +303,25 @@ class RemoteSocket:
         self.handshake = snapshot.handshake
         self.rooms = set(snapshot.rooms)
         self.data = snapshot.data
-        self._nsp = snapshot.nsp
+        self._only_me = BroadcastOperator(
+            server, snapshot.nsp, BroadcastOptions(rooms=frozenset({snapshot.id}))
+        )
 
     def emit(self, event: str, *args: Any) -> bool:
         """Send ``event`` to this socket."""
-        self._server._core_call(lambda core: core.emit(self.id, event, args))
-        return True
+        return self._only_me.emit(event, *args)
 
     def join(self, *rooms: RoomNames) -> None:
         """Make the socket join rooms."""
-        names = room_set(rooms)
-        self._server._core_call(lambda core: core.join(self.id, names))
+        self._only_me.sockets_join(*rooms)
 
     def leave(self, room: str) -> None:
         """Make the socket leave a room."""
-        self._server._core_call(lambda core: core.leave(self.id, room))
+        self._only_me.sockets_leave(room)
 
     def disconnect(self, close: bool = False) -> None:
         """Disconnect the socket."""
-        self._server._core_call(lambda core: core.disconnect(self.id, close=close))
+        self._only_me.disconnect_sockets(close)
 
 
 def _as_ack_args(result: Any) -> tuple[Any, ...]:

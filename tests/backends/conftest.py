@@ -240,6 +240,8 @@ async def handshake(client: HttpClient) -> str:
 # -- Socket.IO: a raw-wire client, a running sio_anyio.Server, a recorder for handlers ---------
 
 SIO_WS = "/socket.io/?EIO=4&transport=websocket"
+_LIVE: list[WsClient] = []
+"""Connections of the Socket.IO clients, closed when the server stops even if a test failed."""
 _PACKET = re.compile(r"^(?P<type>\d)(?:(?P<nsp>/[^,]*),)?(?P<id>\d+)?(?P<data>.*)$", re.S)
 
 
@@ -275,6 +277,7 @@ class SioClient:
         cls, port: int, query: str = "", headers: list[tuple[str, str]] = ()
     ) -> SioClient:
         ws = await WsClient.connect(port, SIO_WS + query, headers=headers)
+        _LIVE.append(ws)
         opening = await ws.receive_message()
         assert isinstance(opening, str)
         return cls(ws, open_packet(opening))
@@ -358,12 +361,17 @@ class Seen:
 @asynccontextmanager
 async def sio_serving(io: Server) -> AsyncIterator[int]:
     """Serve ``io`` on 127.0.0.1 and a free port; ``io.close()`` on exit."""
+    _LIVE.clear()
     async with anyio.create_task_group() as tasks:
         _, port = await tasks.start(io.serve, "127.0.0.1", 0)
         try:
             yield port
         finally:
-            await io.close()
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                for ws in _LIVE:
+                    await ws.aclose()
+                _LIVE.clear()
+                await io.close()
 
 
 class Wire:
