@@ -2,6 +2,10 @@
 
 The backend drains them with ``events()`` after each call it makes into the core and acts on
 each one: transport events tell it what to write, session events are for the application.
+
+Packet events (:class:`PacketReceived`, :class:`PacketCreated`, :class:`SessionDrained`) are
+Node's ``socket.conn`` traffic events. They are opt-in per session (``watch_packets``) because
+they cost an object per packet: a server nobody watches never builds one.
 """
 
 from __future__ import annotations
@@ -100,6 +104,42 @@ class SessionClosed(Event):
     sid: str
     reason: DisconnectReason
     description: str = ""
+
+
+# -- packet events: the session's traffic, only for sessions watched with ``watch_packets`` ---
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PacketReceived(Event):
+    """The client sent this packet (Node's ``packet``), before the session acted on it.
+
+    :param type: Node's name of the packet type: ``"pong"``, ``"message"``, ``"close"``...
+    :param data: the packet's payload; ``""`` when it has none.
+    """
+
+    sid: str
+    type: str
+    data: str | bytes = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PacketCreated(Event):
+    """The server queued this packet for the client (Node's ``packetCreate``).
+
+    Like Node, only ``ping`` and ``message`` packets: transport control packets (the ``noop``
+    of an upgrade, the ``close`` of a polling session) never go through the queue.
+    """
+
+    sid: str
+    type: str
+    data: str | bytes = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SessionDrained(Event):
+    """The queued packets were handed to the transport in one go (Node's ``drain``)."""
+
+    sid: str
 
 
 # -- Socket.IO events: what the application reacts to, one socket at a time ----------------

@@ -1,17 +1,27 @@
 """``socket.conn``: the Engine.IO connection under a socket, and its events.
 
 Events: ``upgrade`` (with the new transport name) and ``close`` (with the reason), delivered
-once the connection's state changed in the core.
+once the connection's state changed in the core; and Node's traffic events, ``packet`` (each
+packet from the client), ``packetCreate`` (each packet queued for it) and ``drain`` (the queue
+was handed to the transport). Those three cost an event per packet, so the core reports them
+only for a connection that has a listener for one of them; from then on, every event of the
+connection is delivered in order by a task of its own.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sio_anyio._listeners import Listener, Listeners
+from sio_anyio._listeners import L, Listener, Listeners
+from sio_anyio._queue import Queue
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sio_anyio.server import Server
+
+PACKET_EVENTS = frozenset({"packet", "packetCreate", "drain"})
+"""The events that make the core report this connection's traffic."""
 
 
 class Conn:
@@ -21,6 +31,8 @@ class Conn:
         self.id = sid
         self._server = server
         self.listeners = Listeners()
+        self._inbox: Queue[tuple[str, tuple[Any, ...]]] | None = None
+        self._closed = False
 
     @property
     def transport(self) -> str | None:
@@ -28,12 +40,53 @@ class Conn:
         return self._server._core.engine.transport_of(self.id)
 
     def on(self, event: str, listener: Listener | None = None) -> Any:
-        """Register a listener for ``upgrade`` or ``close`` (usable as a decorator)."""
+        """Register a listener (usable as a decorator).
+
+        ``upgrade`` gets the transport name, ``close`` the reason, ``packet`` and
+        ``packetCreate`` the core's event (with ``.type``, Node's name such as ``"message"``,
+        and ``.data``), ``drain`` nothing.
+        """
         if listener is None:
-            return self.listeners.decorator(event)
+            return self._register(event)
         self.listeners.add(event, listener)
+        if event in PACKET_EVENTS:
+            self._watch()
         return listener
 
     def close(self) -> None:
         """Close the connection, and with it every socket on it."""
         self._server._core_call(lambda core: core.engine.close(self.id))
+
+    def _register(self, event: str) -> Callable[[L], L]:
+        def register(listener: L) -> L:
+            self.on(event, listener)
+            return listener
+
+        return register
+
+    # -- delivery -------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """Have the core report the traffic, and deliver events in order from now on."""
+        if self._inbox is not None or self._closed:
+            return
+        if self._server._core_call(lambda core: core.watch_packets(self.id)):
+            self._inbox = Queue()
+            self._server._spawn(self._run)
+
+    def _emit(self, event: str, *args: Any) -> None:
+        """Called by the server, in the core's order; never waits."""
+        self._closed = self._closed or event == "close"
+        if self._inbox is None:
+            self._server._spawn(self.listeners.emit, event, *args)
+        else:
+            self._inbox.put((event, args))
+
+    async def _run(self) -> None:
+        """Call the listeners of each event in turn, until ``close`` (always the last one)."""
+        assert self._inbox is not None
+        while True:
+            event, args = await self._inbox.get()
+            await self.listeners.emit(event, *args)
+            if event == "close":
+                return

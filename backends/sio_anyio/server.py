@@ -32,7 +32,10 @@ from sio_core.events import (
     BroadcastAcksCollected,
     Event,
     EventReceived,
+    PacketCreated,
+    PacketReceived,
     SessionClosed,
+    SessionDrained,
     SessionOpened,
     SessionUpgraded,
     SocketConnecting,
@@ -268,12 +271,24 @@ class Server:
             self._conns[event.sid] = Conn(self, event.sid)
             logger.debug("session %s opened over %s", event.sid, event.transport)
         elif isinstance(event, SessionUpgraded) and event.sid in self._conns:
-            self._spawn(self._conns[event.sid].listeners.emit, "upgrade", event.transport)
+            self._conns[event.sid]._emit("upgrade", event.transport)
         elif isinstance(event, SessionClosed):
             conn = self._conns.pop(event.sid, None)
             logger.info("session %s closed: %s", event.sid, event.reason)
             if conn is not None:
-                self._spawn(conn.listeners.emit, "close", event.reason)
+                conn._emit("close", event.reason)
+        elif isinstance(event, PacketReceived | PacketCreated | SessionDrained):
+            self._on_packet_event(event)
+
+    def _on_packet_event(self, event: PacketReceived | PacketCreated | SessionDrained) -> None:
+        """Only sessions with a traffic listener report these (see :mod:`sio_anyio.conn`)."""
+        conn = self._conns.get(event.sid)
+        if conn is None:
+            return
+        if isinstance(event, SessionDrained):
+            conn._emit("drain")
+        else:
+            conn._emit("packet" if isinstance(event, PacketReceived) else "packetCreate", event)
 
     def _start_socket(self, event: SocketConnecting) -> None:
         namespace = self._namespace_for(event.nsp)

@@ -152,6 +152,17 @@ class EngineServer:
         session = self._sessions.get(sid)
         return session is not None and session.writable
 
+    def watch_packets(self, sid: str, on: bool = True) -> bool:
+        """Report session ``sid``'s packet events (Node's ``packet``, ``packetCreate``, ``drain``).
+
+        Off by default, so that nobody pays for them unasked. False when the session is gone.
+        """
+        session = self._sessions.get(sid)
+        if session is None:
+            return False
+        session.watched = on
+        return True
+
     def transport_of(self, sid: str) -> str | None:
         """The name of the transport session ``sid`` runs on, or None when it is gone."""
         session = self._sessions.get(sid)

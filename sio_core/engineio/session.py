@@ -19,6 +19,9 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
   outbox first, then a ``close`` packet; on polling the session lingers as ``CLOSING`` until
   GETs have collected the outbox and then, in an answer of its own, the close packet (or until
   ``CLOSE_TIMEOUT`` passes).
+* **Packet events.** A session under ``watched`` reports Node's ``socket.conn`` traffic:
+  each packet from the client before acting on it, each packet put in the outbox, and each
+  time the outbox is handed to the transport. Unwatched, these cost one boolean test.
 """
 
 from __future__ import annotations
@@ -44,7 +47,10 @@ from sio_core.events import (
     Event,
     HttpResponseReady,
     MessageReceived,
+    PacketCreated,
+    PacketReceived,
     SessionClosed,
+    SessionDrained,
     SessionUpgraded,
     WebSocketCloseRequested,
     WebSocketDataReady,
@@ -55,6 +61,9 @@ CLOSE_TIMEOUT = 30.0
 """How long a forced close waits on polling for the GET that collects the close packet (Node's)."""
 
 _FORCED = frozenset({DisconnectReason.FORCED_CLOSE, DisconnectReason.SERVER_SHUTTING_DOWN})
+
+_NAMES = {kind: kind.name.lower() for kind in PacketType}
+"""Node's names of the packet types (``"ping"``, ``"message"``...), as packet events carry them."""
 
 
 class Transport(str, enum.Enum):
@@ -112,6 +121,8 @@ class Session:
         self._held_get: answers.HeldGet | None = None
         self._probe_ws: int | None = None
         self._probe_received = False
+        self.watched = False
+        """Whether packet events are reported (off by default: they cost an object a packet)."""
         self._arm(Timer.PING, ctx.config.ping_interval)
 
     # -- handshake ------------------------------------------------------------------------
@@ -155,6 +166,8 @@ class Session:
         """Queue a packet for the client; False once the session is closing or closed."""
         if self.state not in (SessionState.OPEN, SessionState.UPGRADING):
             return False
+        if self.watched:
+            self._ctx.emit(PacketCreated(sid=self.sid, type=_NAMES[packet.type], data=packet.data))
         self.outbox.append(packet)
         self._ctx.mark_dirty(self)
         return True
@@ -167,8 +180,14 @@ class Session:
             messages = tuple(encode_packet(packet) for packet in self.outbox)
             self.outbox.clear()
             self._ctx.emit(WebSocketDataReady(ws_id=self.ws_id, messages=messages))
+            self._report_drained()
         elif self._held_get is not None:
             self._answer_held_get()
+
+    def _report_drained(self) -> None:
+        """Node's ``drain``: only for the outbox, never for a transport's own noop or close."""
+        if self.watched:
+            self._ctx.emit(SessionDrained(sid=self.sid))
 
     # -- polling ------------------------------------------------------------------------
 
@@ -200,11 +219,14 @@ class Session:
 
     def _answer_held_get(self, packets: list[Packet] | None = None) -> None:
         assert self._held_get is not None
+        drained = packets is None and bool(self.outbox)
         if packets is None:
             packets = self._take_polling_packets()
         held = self._forget_held_get()
         response = held.respond(encode_payload(packets), self._ctx.config.compression_threshold)
         self._ctx.emit(HttpResponseReady(request_id=held.request_id, response=response))
+        if drained:
+            self._report_drained()
         if self.state is SessionState.CLOSING and packets[-1].type is PacketType.CLOSE:
             self._finish_closing()
 
@@ -320,6 +342,8 @@ class Session:
 
     def _receive_packet(self, packet: Packet) -> None:
         kind = packet.type
+        if self.watched:
+            self._ctx.emit(PacketReceived(sid=self.sid, type=_NAMES[kind], data=packet.data))
         if kind is PacketType.MESSAGE:
             self._ctx.emit(MessageReceived(sid=self.sid, data=packet.data))
         elif kind is PacketType.PONG:

@@ -157,6 +157,13 @@ class SocketServer:
         events, self._events = self._events, []
         return events
 
+    def watch_packets(self, sid: str, on: bool = True) -> bool:
+        """Pass on session ``sid``'s packet events (``socket.conn``'s ``packet``, ``drain``...).
+
+        They come through :meth:`events` untouched, like every Engine.IO session event.
+        """
+        return self.engine.watch_packets(sid, on)
+
     # -- from Engine.IO --------------------------------------------------------------------
 
     def _pull(self) -> None:
