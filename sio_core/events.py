@@ -238,3 +238,82 @@ class SocketDisconnected(Event):
     socket_id: str
     nsp: str
     reason: DisconnectReason
+
+
+# -- cluster events: what a cluster backend publishes, and what other nodes asked or answered --
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketSnapshot:
+    """What ``fetch_sockets`` returns for one socket: a copy, taken at the time of the call.
+
+    Declared here rather than with the socket because cluster events carry snapshots too, and
+    this module may not import the Socket.IO layer (Engine.IO imports it).
+    """
+
+    id: str
+    nsp: str
+    handshake: Handshake
+    rooms: frozenset[str]
+    data: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterMessageReady(Event):
+    """Publish ``message`` to the other nodes of the cluster (only in cluster mode).
+
+    :param target: the node id the message is for (a response to its request), or ``None`` for
+        every other node. Hand the bytes over as they are, to each node's
+        ``receive_cluster_message``.
+    """
+
+    message: bytes
+    target: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterMessageRejected(Event):
+    """A cluster message did not decode and was dropped; nothing else happened (for logs)."""
+
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSideEmitReceived(Event):
+    """Node ``origin`` emitted ``event`` to the other nodes (Node's ``serverSideEmit``).
+
+    When ``ack_id`` is set the sender waits for one answer: give it with
+    ``server_side_ack(ack_id, args)``.
+    """
+
+    nsp: str
+    event: str
+    args: tuple[Any, ...]
+    origin: str
+    ack_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSideEmitAcksCollected(Event):
+    """Every other node answered server-side emit ``request_id``, or its timeout passed.
+
+    :param responses: one tuple of arguments per node that answered, in arrival order.
+    :param timed_out: True when fewer nodes than expected answered in time.
+    """
+
+    request_id: int
+    responses: tuple[tuple[Any, ...], ...]
+    timed_out: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterFetchCompleted(Event):
+    """The answer to ``request_fetch_sockets``: this node's sockets, then the other nodes'.
+
+    :param sockets: snapshots of the selected sockets of every node that answered in time.
+    :param timed_out: True when fewer nodes than expected answered in time.
+    """
+
+    request_id: int
+    sockets: tuple[SocketSnapshot, ...]
+    timed_out: bool

@@ -4,6 +4,12 @@ An emit with an ack id waits until the client answers, its timeout passes, or it
 each ends it with exactly one event. A broadcast with acks collects one answer per recipient and
 ends once all have answered or its timeout passes, carrying what arrived either way (as Node's
 ``io.timeout(ms).emit(..., callback)`` does).
+
+In a cluster, a broadcast's other nodes report too: each first says how many clients it reached
+(``remote_count``), then relays each answer (``remote_answer``). The broadcast is complete once
+``peers`` nodes have reported and every client counted, local or remote, has answered (Node's
+``BroadcastOperator.emit`` checks the same three numbers). With ``peers=None`` (how many nodes
+there are is unknown) it ends at its timeout, timed out only if a counted client is missing.
 """
 
 from __future__ import annotations
@@ -19,6 +25,20 @@ from sio_core.events import AckAbandoned, AckReceived, BroadcastAcksCollected, E
 class _Broadcast:
     waiting: set[tuple[str, int]]
     responses: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    peers: int | None = 0
+    nodes: set[str] = dataclasses.field(default_factory=set)
+    remote_expected: int = 0
+    remote_answered: int = 0
+
+    @property
+    def missing(self) -> bool:
+        """Whether an answer or a node report known to be due has not arrived."""
+        peers_missing = self.peers is not None and len(self.nodes) < self.peers
+        return bool(self.waiting) or self.remote_answered < self.remote_expected or peers_missing
+
+    @property
+    def complete(self) -> bool:
+        return self.peers is not None and not self.missing
 
 
 _Key = tuple[str, int] | int
@@ -40,14 +60,21 @@ class Acks:
             self._deadlines.set((socket_id, ack_id), deadline)
 
     def expect_broadcast(
-        self, broadcast_id: int, recipients: list[tuple[str, int]], deadline: float
+        self,
+        broadcast_id: int,
+        recipients: list[tuple[str, int]],
+        deadline: float,
+        *,
+        peers: int | None = 0,
     ) -> list[Event]:
-        """Collect one answer per recipient; ends at once when there is no recipient."""
-        if not recipients:
+        """Collect one answer per recipient (and ``peers`` other nodes' answers, in a cluster);
+        ends at once when there is nobody to wait for."""
+        broadcast = _Broadcast(waiting=set(recipients), peers=peers)
+        if broadcast.complete:
             return [
                 BroadcastAcksCollected(broadcast_id=broadcast_id, responses=(), timed_out=False)
             ]
-        self._broadcasts[broadcast_id] = _Broadcast(waiting=set(recipients))
+        self._broadcasts[broadcast_id] = broadcast
         for key in recipients:
             self._member_of[key] = broadcast_id
         self._deadlines.set(broadcast_id, deadline)
@@ -66,7 +93,30 @@ class Acks:
         broadcast = self._broadcasts[broadcast_id]
         broadcast.waiting.discard(key)
         broadcast.responses.append(args)
-        return [] if broadcast.waiting else [self._end_broadcast(broadcast_id, timed_out=False)]
+        return self._end_if_complete(broadcast_id, broadcast)
+
+    def remote_count(self, broadcast_id: int, node: str, count: int) -> list[Event]:
+        """Node ``node`` reached ``count`` clients; a second report from it is ignored."""
+        broadcast = self._broadcasts.get(broadcast_id)
+        if broadcast is None or node in broadcast.nodes:
+            return []
+        broadcast.nodes.add(node)
+        broadcast.remote_expected += count
+        return self._end_if_complete(broadcast_id, broadcast)
+
+    def remote_answer(self, broadcast_id: int, args: tuple[Any, ...]) -> list[Event]:
+        """A client of another node answered; late answers are ignored."""
+        broadcast = self._broadcasts.get(broadcast_id)
+        if broadcast is None:
+            return []
+        broadcast.remote_answered += 1
+        broadcast.responses.append(args)
+        return self._end_if_complete(broadcast_id, broadcast)
+
+    def _end_if_complete(self, broadcast_id: int, broadcast: _Broadcast) -> list[Event]:
+        if not broadcast.complete:
+            return []
+        return [self._end_broadcast(broadcast_id, timed_out=False)]
 
     def socket_left(self, socket_id: str) -> list[Event]:
         """The socket is gone: its own emits end; broadcasts keep waiting for their timeout."""
@@ -85,7 +135,8 @@ class Acks:
         events: list[Event] = []
         for key in list(self._deadlines.pop_due(now)):
             if isinstance(key, int):
-                events.append(self._end_broadcast(key, timed_out=True))
+                timed_out = self._broadcasts[key].missing
+                events.append(self._end_broadcast(key, timed_out=timed_out))
             else:
                 self._single.discard(key)
                 events.append(AckAbandoned(socket_id=key[0], ack_id=key[1], reason="timeout"))

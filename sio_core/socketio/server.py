@@ -22,6 +22,7 @@ Engine.IO session ended                   its own reason (``ping timeout``...)
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,9 +33,12 @@ from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError, RemoteProtocolError
 from sio_core.events import (
     AckAbandoned,
+    ClusterMessageReady,
+    ClusterMessageRejected,
     Event,
     EventReceived,
     MessageReceived,
+    ServerSideEmitReceived,
     SessionClosed,
     SessionOpened,
     SocketConnected,
@@ -46,10 +50,11 @@ from sio_core.events import (
 from sio_core.handshake import Handshake
 from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
-from sio_core.socketio import packets
+from sio_core.socketio import cluster, packets
 from sio_core.socketio.acks import Acks
 from sio_core.socketio.adapter import BroadcastOptions
 from sio_core.socketio.client import Client
+from sio_core.socketio.cluster_requests import ClusterRequests, Origin
 from sio_core.socketio.namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio.packets import Packet, PacketType
 from sio_core.socketio.socket import Socket, SocketSnapshot, SocketState
@@ -65,6 +70,11 @@ class SocketServer:
 
     Commands (``accept``, ``emit``, ``join``, ``disconnect``...) only queue output; it leaves on
     the next :meth:`events`.
+
+    :param node_id: this node's id in a cluster (unique per process: the backend draws it).
+        When set, every operation that selects sockets and is not flagged ``local`` also goes to
+        the other nodes as a :class:`~sio_core.events.ClusterMessageReady` (see
+        ``docs/cluster.md``); ``None`` (the default) is a single node.
     """
 
     def __init__(
@@ -74,6 +84,7 @@ class SocketServer:
         id_generator: IdGenerator,
         adapter_factory: AdapterFactory | None = None,
         parser: packets.Parser | None = None,
+        node_id: str | None = None,
     ) -> None:
         self.config = config or SocketConfig()
         self.parser: packets.Parser = parser or packets.JsonParser()
@@ -88,6 +99,14 @@ class SocketServer:
         self._connect_deadlines: Deadlines[str] = Deadlines()
         self._broadcast_ids = itertools.count(1)
         self._now = 0.0
+        self.node_id = node_id
+        self.cluster_peers: int | None = None
+        """How many *other* nodes answer requests; ``None``: unknown, wait out each timeout.
+
+        The backend keeps it current (a Redis backend counts the channel's subscribers, as
+        Node's ``serverCount()`` does); each request reads it when it starts."""
+        self._cluster = ClusterRequests()
+        self._request_ids = itertools.count(1)
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
 
@@ -136,6 +155,7 @@ class SocketServer:
             self.engine.next_deadline(),
             self._acks.next_deadline(),
             self._connect_deadlines.next(),
+            self._cluster.next_deadline(),
         )
         return min((d for d in deadlines if d is not None), default=None)
 
@@ -145,6 +165,7 @@ class SocketServer:
         self.engine.handle_timeout(now)
         self._pull()
         self._events.extend(self._acks.handle_timeout(now))
+        self._events.extend(self._cluster.handle_timeout(now))
         for sid in list(self._connect_deadlines.pop_due(now)):
             client = self._clients.get(sid)
             if client is not None and not client.sockets:
@@ -213,9 +234,24 @@ class SocketServer:
             self._receive_event(socket, packet)
         elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
             assert packet.id is not None
-            self._events.extend(self._acks.answer(socket.id, packet.id, tuple(packet.data)))
+            self._receive_ack(socket, packet.id, tuple(packet.data))
         else:
             self._close_socket(socket, DisconnectReason.CLIENT_NAMESPACE_DISCONNECT)
+
+    def _receive_ack(self, socket: Socket, ack_id: int, args: tuple[Any, ...]) -> None:
+        """A client answered: the server's own emit or broadcast, or another node's broadcast."""
+        origin = self._cluster.relayed(socket.id, ack_id)
+        if origin is None:
+            self._events.extend(self._acks.answer(socket.id, ack_id, args))
+            return
+        answer = cluster.BroadcastAck(
+            uid=self._node_id(),
+            nsp=socket.nsp,
+            to=origin.node,
+            request_id=origin.request_id,
+            args=args,
+        )
+        self._publish(answer, target=origin.node)
 
     def _receive_event(self, socket: Socket, packet: Packet) -> None:
         name, *args = packet.data
@@ -346,24 +382,43 @@ class SocketServer:
 
         With a ``timeout``, every recipient is asked to acknowledge and the answers are
         collected into one :class:`~sio_core.events.BroadcastAcksCollected`, whose id is returned.
+        In a cluster, the other nodes' recipients are asked too and their answers collected.
         """
         _check_event_name(event)
         namespace = self._namespace(nsp)
         ack_id = namespace.next_ack_id() if timeout is not None else None
         parts = self.parser.encode(Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
-        delivered = [
+        broadcast_id = next(self._broadcast_ids) if timeout is not None else None
+        if (uid := self._travels(options)) is not None:
+            request = cluster.Broadcast(
+                uid=uid,
+                nsp=nsp,
+                options=options,
+                event=event,
+                args=tuple(args),
+                request_id=broadcast_id,
+                timeout=timeout,
+            )
+            self._publish(request)
+        delivered = self._deliver_all(namespace, parts, options)
+        if timeout is None or ack_id is None or broadcast_id is None:
+            return None
+        recipients = [(socket_id, ack_id) for socket_id in delivered]
+        deadline, peers = self._now + timeout, self._peers(uid)
+        self._events.extend(
+            self._acks.expect_broadcast(broadcast_id, recipients, deadline, peers=peers)
+        )
+        return broadcast_id
+
+    def _deliver_all(
+        self, namespace: Namespace, parts: list[str | bytes], options: BroadcastOptions
+    ) -> list[str]:
+        """Queue the encoded packet for every local socket selected; returns those reached."""
+        return [
             socket_id
             for socket_id in namespace.adapter.matching(options)
             if self._deliver(socket_id, parts, volatile=options.volatile)
         ]
-        if timeout is None or ack_id is None:
-            return None
-        broadcast_id = next(self._broadcast_ids)
-        recipients = [(socket_id, ack_id) for socket_id in delivered]
-        self._events.extend(
-            self._acks.expect_broadcast(broadcast_id, recipients, self._now + timeout)
-        )
-        return broadcast_id
 
     def _deliver(self, socket_id: str, parts: list[str | bytes], *, volatile: bool) -> bool:
         socket = self._sockets.get(socket_id)
@@ -420,15 +475,22 @@ class SocketServer:
         self, nsp: str, options: BroadcastOptions, rooms: str | Iterable[str]
     ) -> None:
         """Make every selected socket join the rooms."""
-        for socket_id in list(self._namespace(nsp).adapter.matching(options)):
-            self.join(socket_id, rooms)
+        names = (rooms,) if isinstance(rooms, str) else tuple(rooms)
+        selected = list(self._namespace(nsp).adapter.matching(options))
+        if (uid := self._travels(options)) is not None:
+            self._publish(cluster.SocketsJoin(uid=uid, nsp=nsp, options=options, rooms=names))
+        for socket_id in selected:
+            self.join(socket_id, names)
 
     def sockets_leave(
         self, nsp: str, options: BroadcastOptions, rooms: str | Iterable[str]
     ) -> None:
         """Make every selected socket leave the rooms."""
         names = (rooms,) if isinstance(rooms, str) else tuple(rooms)
-        for socket_id in list(self._namespace(nsp).adapter.matching(options)):
+        selected = list(self._namespace(nsp).adapter.matching(options))
+        if (uid := self._travels(options)) is not None:
+            self._publish(cluster.SocketsLeave(uid=uid, nsp=nsp, options=options, rooms=names))
+        for socket_id in selected:
             for room in names:
                 self.leave(socket_id, room)
 
@@ -436,17 +498,77 @@ class SocketServer:
         self, nsp: str, options: BroadcastOptions = _ALL, *, close: bool = False
     ) -> None:
         """Disconnect every selected socket (and close their connections with ``close``)."""
-        for socket_id in list(self._namespace(nsp).adapter.matching(options)):
+        selected = list(self._namespace(nsp).adapter.matching(options))
+        if (uid := self._travels(options)) is not None:
+            message = cluster.DisconnectSockets(uid=uid, nsp=nsp, options=options, close=close)
+            self._publish(message)
+        for socket_id in selected:
             if self.is_connected(socket_id):
                 self.disconnect(socket_id, close=close)
 
-    def server_side_emit(self, nsp: str, event: str, args: Sequence[Any] = ()) -> None:
+    def server_side_emit(
+        self,
+        nsp: str,
+        event: str,
+        args: Sequence[Any] = (),
+        *,
+        with_ack: bool = False,
+        timeout: float = 5.0,
+    ) -> int | None:
         """Send an event to the other nodes of a cluster: with one node there are none.
 
-        Node's in-memory adapter does the same; a cluster adapter carries it to its peers.
+        Each other node gets a :class:`~sio_core.events.ServerSideEmitReceived`. With
+        ``with_ack``, each answers once and the answers end in one
+        :class:`~sio_core.events.ServerSideEmitAcksCollected`, whose request id is returned;
+        with one node it ends at once, empty (Node's ``ack(null, [])``).
         """
         _check_event_name(event)
         self._namespace(nsp)
+        request_id = next(self._request_ids) if with_ack else None
+        if self.node_id is not None:
+            message = cluster.ServerSideEmit(
+                uid=self.node_id, nsp=nsp, event=event, args=tuple(args), request_id=request_id
+            )
+            self._publish(message)
+        if request_id is None:
+            return None
+        deadline, peers = self._now + timeout, self._peers(self.node_id)
+        self._events.extend(self._cluster.start_emit(request_id, peers, deadline))
+        return request_id
+
+    def server_side_ack(self, ack_id: int, args: Sequence[Any] = ()) -> None:
+        """Answer another node's server-side emit (:class:`ServerSideEmitReceived` ``ack_id``)."""
+        origin = self._cluster.owed_to(ack_id)
+        answer = cluster.ServerSideEmitResponse(
+            uid=self._node_id(),
+            nsp=origin.nsp,
+            to=origin.node,
+            request_id=origin.request_id,
+            args=tuple(args),
+        )
+        self._publish(answer, target=origin.node)
+        self._cluster.settle(ack_id)
+
+    def request_fetch_sockets(
+        self, nsp: str, options: BroadcastOptions = _ALL, *, timeout: float = 5.0
+    ) -> int:
+        """Start a ``fetch_sockets`` across the cluster; returns the request id.
+
+        The answer comes as one :class:`~sio_core.events.ClusterFetchCompleted`: this node's
+        sockets, then those of each node that answered by the deadline. With one node, or with
+        ``local``, it comes at once; :meth:`fetch_sockets` is the synchronous local form.
+        """
+        local = self.fetch_sockets(nsp, options)
+        request_id = next(self._request_ids)
+        uid = self._travels(options)
+        if uid is not None:
+            message = cluster.FetchSockets(
+                uid=uid, nsp=nsp, options=options, request_id=request_id
+            )
+            self._publish(message)
+        deadline, peers = self._now + timeout, self._peers(uid)
+        self._events.extend(self._cluster.start_fetch(request_id, local, peers, deadline))
+        return request_id
 
     def is_connected(self, socket_id: str) -> bool:
         """Whether the socket is connected now."""
@@ -526,8 +648,143 @@ class SocketServer:
         self._sockets.pop(socket.id, None)
         self._owed_acks.pop(socket.id, None)
 
+    # -- cluster: the other nodes' requests and answers ------------------------------------
+
+    def receive_cluster_message(self, data: bytes, now: float) -> None:
+        """Apply a message another node published (its :class:`ClusterMessageReady` bytes).
+
+        Requests are applied to this node's sockets (flagged ``local``, so they travel no
+        further) and answered when they want an answer; responses feed the requests waiting
+        for them. A message from this node itself (a pub/sub channel echoes it) or a response
+        meant for another node is ignored; one that does not decode is dropped with a
+        :class:`~sio_core.events.ClusterMessageRejected`.
+
+        :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
+        """
+        node_id = self._node_id()
+        self._tick(now)
+        try:
+            message = cluster.decode(data)
+        except RemoteProtocolError as error:
+            self._events.append(ClusterMessageRejected(reason=error.message))
+            return
+        if message.uid == node_id:
+            return
+        if not isinstance(message, cluster.Response):
+            self._receive_request(message)
+        elif message.to == node_id:
+            self._receive_response(message)
+        self._pull()
+
+    def _receive_request(self, message: cluster.Request) -> None:
+        namespace = self.namespaces.get(message.nsp)
+        if isinstance(message, cluster.FetchSockets):
+            self._respond_fetch(namespace, message)
+        elif isinstance(message, cluster.Broadcast):
+            self._remote_broadcast(namespace, message)
+        elif namespace is None:
+            return  # the namespace does not exist here (a dynamic one not yet used): no sockets
+        elif isinstance(message, cluster.ServerSideEmit):
+            self._remote_server_side_emit(message)
+        else:
+            self._remote_room_operation(message)
+
+    def _remote_room_operation(
+        self, message: cluster.SocketsJoin | cluster.SocketsLeave | cluster.DisconnectSockets
+    ) -> None:
+        options = _local(message.options)
+        if isinstance(message, cluster.SocketsJoin):
+            self.sockets_join(message.nsp, options, message.rooms)
+        elif isinstance(message, cluster.SocketsLeave):
+            self.sockets_leave(message.nsp, options, message.rooms)
+        else:
+            self.disconnect_sockets(message.nsp, options, close=message.close)
+
+    def _respond_fetch(self, namespace: Namespace | None, message: cluster.FetchSockets) -> None:
+        """Answer with this node's selected sockets (none when it lacks the namespace)."""
+        options = _local(message.options)
+        sockets = () if namespace is None else tuple(self.fetch_sockets(message.nsp, options))
+        answer = cluster.FetchSocketsResponse(
+            uid=self._node_id(),
+            nsp=message.nsp,
+            to=message.uid,
+            request_id=message.request_id,
+            sockets=sockets,
+        )
+        self._publish(answer, target=message.uid)
+
+    def _remote_broadcast(self, namespace: Namespace | None, message: cluster.Broadcast) -> None:
+        """Deliver another node's broadcast; with acks, report the count, then relay answers."""
+        options = _local(message.options)
+        if message.request_id is None or message.timeout is None:
+            if namespace is not None:
+                self.broadcast(message.nsp, message.event, message.args, options)
+            return
+        origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
+        delivered: list[str] = []
+        if namespace is not None:
+            ack_id = namespace.next_ack_id()
+            payload = [message.event, *message.args]
+            parts = self.parser.encode(Packet(PacketType.EVENT, message.nsp, payload, ack_id))
+            delivered = self._deliver_all(namespace, parts, options)
+            for socket_id in delivered:
+                self._cluster.relay(socket_id, ack_id, origin, self._now + message.timeout)
+        count = cluster.BroadcastClientCount(
+            uid=self._node_id(),
+            nsp=message.nsp,
+            to=origin.node,
+            request_id=origin.request_id,
+            count=len(delivered),
+        )
+        self._publish(count, target=origin.node)
+
+    def _remote_server_side_emit(self, message: cluster.ServerSideEmit) -> None:
+        ack_id = None
+        if message.request_id is not None:
+            ack_id = self._cluster.owe(Origin(message.uid, message.nsp, message.request_id))
+        received = ServerSideEmitReceived(
+            nsp=message.nsp,
+            event=message.event,
+            args=message.args,
+            origin=message.uid,
+            ack_id=ack_id,
+        )
+        self._events.append(received)
+
+    def _receive_response(self, message: cluster.Response) -> None:
+        if isinstance(message, cluster.FetchSocketsResponse):
+            events = self._cluster.fetch_answered(message.request_id, message.uid, message.sockets)
+        elif isinstance(message, cluster.ServerSideEmitResponse):
+            events = self._cluster.emit_answered(message.request_id, message.uid, message.args)
+        elif isinstance(message, cluster.BroadcastClientCount):
+            events = self._acks.remote_count(message.request_id, message.uid, message.count)
+        else:
+            events = self._acks.remote_answer(message.request_id, message.args)
+        self._events.extend(events)
+
+    def _travels(self, options: BroadcastOptions) -> str | None:
+        """This node's id when an operation with these options goes to the other nodes too."""
+        return None if options.local else self.node_id
+
+    def _peers(self, travels: str | None) -> int | None:
+        """How many other nodes will answer a request: none when it does not travel."""
+        return 0 if travels is None else self.cluster_peers
+
+    def _node_id(self) -> str:
+        if self.node_id is None:
+            raise LocalProtocolError("not in cluster mode: the server has no node_id")
+        return self.node_id
+
+    def _publish(self, message: cluster.ClusterMessage, target: str | None = None) -> None:
+        self._events.append(ClusterMessageReady(message=cluster.encode(message), target=target))
+
     def _tick(self, now: float) -> None:
         self._now = max(self._now, now)
+
+
+def _local(options: BroadcastOptions) -> BroadcastOptions:
+    """The options of another node's request, applied here only: it must travel no further."""
+    return dataclasses.replace(options, local=True)
 
 
 def _check_event_name(event: str) -> None:

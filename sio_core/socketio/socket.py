@@ -12,6 +12,7 @@ import dataclasses
 import enum
 from typing import Any
 
+from sio_core.events import SocketSnapshot as SocketSnapshot  # re-exported: its old home
 from sio_core.handshake import Handshake
 
 
@@ -33,14 +34,3 @@ class Socket:
     handshake: Handshake
     state: SocketState = SocketState.CONNECTING
     data: Any = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class SocketSnapshot:
-    """What ``fetch_sockets`` returns for one socket: a copy, taken at the time of the call."""
-
-    id: str
-    nsp: str
-    handshake: Handshake
-    rooms: frozenset[str]
-    data: Any
