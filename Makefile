@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit install npm browser-deps redis clean
+.PHONY: demo test lint unit install npm browser-deps bench bench-profile clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,12 +36,36 @@ $(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 
 browser-deps: $(BROWSER_STAMP)
 
+BENCH_DIR := benchmarks
+BENCH_VENV := $(BENCH_DIR)/.venv-cmp
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_NPM_STAMP := $(BENCH_DIR)/node_modules/.installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(BENCH_DIR)/requirements.txt
+	test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r $(BENCH_DIR)/requirements.txt
+	touch $(BENCH_STAMP)
+
+$(BENCH_NPM_STAMP): $(BENCH_DIR)/package.json $(BENCH_DIR)/package-lock.json
+	cd $(BENCH_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(BENCH_NPM_STAMP)
+
+# sio-core vs python-socketio vs Node socket.io (~7 min): docs/benchmarks.md + docs/benchmarks/*.png
+bench: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
+	$(BENCH_VENV)/bin/python $(BENCH_DIR)/run.py $(BENCH_ARGS)
+
+# py-spy profile of sio-core on asyncio under echo and fan-out (docs/benchmarks/profile-*)
+bench-profile: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
+	$(BENCH_VENV)/bin/python $(BENCH_DIR)/bench_profile.py
+
 demo: $(STAMP) $(NPM_STAMP)
 	$(PY) examples/chat/server.py --host $(HOST) --port $(PORT) --backend $(BACKEND)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sio_core backends tests examples
-	$(VENV)/bin/ruff format --check sio_core backends tests examples
+	$(VENV)/bin/ruff check sio_core backends tests examples benchmarks
+	$(VENV)/bin/ruff format --check sio_core backends tests examples benchmarks
 	$(VENV)/bin/mypy --strict sio_core backends/sio_anyio
 	$(VENV)/bin/lint-imports
 
@@ -52,4 +76,4 @@ test: lint $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP)
 	$(PY) -bb -m pytest -q
 
 clean:
-	rm -rf $(VENV) $(NPM_DIR)/node_modules $(BROWSER_DIR)/node_modules
+	rm -rf $(VENV) $(NPM_DIR)/node_modules $(BROWSER_DIR)/node_modules $(BENCH_VENV) $(BENCH_DIR)/node_modules

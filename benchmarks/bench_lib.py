@@ -1,0 +1,198 @@
+"""The servers and scenarios of the benchmark, and how to start, drive and stop them.
+
+Every subprocess here has a deadline: servers must listen within ``START_TIMEOUT`` and stop
+within ``STOP_TIMEOUT`` of SIGINT (else they are killed), and each load run has its scenario's
+timeout on top of ``load.mjs``'s own hard timer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DOCS = ROOT / "docs"
+PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
+CMP_PYTHON = Path(sys.executable)
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+IDLE_CPU = 0.05  # cores
+IDLE_WINDOW = 0.3  # seconds
+IDLE_TIMEOUT = 20.0  # seconds
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSpec:
+    """One benchmarked server: a short key, a label for tables, and its command for a port."""
+
+    key: str
+    label: str
+    command: Callable[[int], list[str]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """One load.mjs invocation: the row key it feeds, its arguments and its timeout."""
+
+    key: str
+    args: tuple[str, ...]
+    timeout: float
+
+
+def _sio_core(backend: str) -> Callable[[int], list[str]]:
+    script = str(BENCH / "servers" / "sio_core_server.py")
+    return lambda port: [str(PROJECT_PYTHON), script, "--port", str(port), "--backend", backend]
+
+
+def _pysio(port: int) -> list[str]:
+    return [str(CMP_PYTHON), str(BENCH / "servers" / "pysio_server.py"), "--port", str(port)]
+
+
+def _node(port: int) -> list[str]:
+    return ["node", str(BENCH / "servers" / "node_server.mjs"), "--port", str(port)]
+
+
+SERVERS = (
+    ServerSpec(key="sio-asyncio", label="sio-core asyncio", command=_sio_core("asyncio")),
+    ServerSpec(key="sio-trio", label="sio-core trio", command=_sio_core("trio")),
+    ServerSpec(key="pysio", label="python-socketio", command=_pysio),
+    ServerSpec(key="node", label="node socket.io", command=_node),
+)
+BASELINE = "pysio"
+
+
+def scenarios(echo_seconds: float) -> list[Scenario]:
+    """The scenarios in the order they run on each server; memory first, on a fresh process."""
+    echo = ("echo", "--clients", "50", "--seconds", str(echo_seconds), "--warmup", "0.5")
+    echo_timeout = echo_seconds + 40
+    return [
+        Scenario(
+            key="memory", args=("memory", "--steps", "1000,5000", "--settle", "1"), timeout=90
+        ),
+        Scenario(key="connect-ws", args=("connect-ws", "--total", "1000"), timeout=60),
+        Scenario(key="connect-upgrade", args=("connect-upgrade", "--total", "200"), timeout=60),
+        Scenario(key="echo-small", args=(*echo, "--size", "32"), timeout=echo_timeout),
+        Scenario(key="echo-16k", args=(*echo, "--size", "16384"), timeout=echo_timeout),
+        Scenario(
+            key="binary-64k",
+            args=(*echo, "--size", "65536", "--binary", "1"),
+            timeout=echo_timeout,
+        ),
+        Scenario(
+            key="fanout", args=("fanout", "--clients", "1000", "--messages", "200"), timeout=90
+        ),
+    ]
+
+
+def pinning() -> tuple[list[str], list[str], str]:
+    """taskset prefixes for the server and the load generator, and what the report says of it."""
+    taskset = shutil.which("taskset")
+    if taskset is None or (os.cpu_count() or 1) < 2:
+        return [], [], "no pinning (taskset missing or a single CPU)"
+    server = [taskset, "-c", SERVER_CPU]
+    load = [taskset, "-c", LOAD_CPU]
+    return server, load, f"server pinned to CPU {SERVER_CPU}, load generator to CPU {LOAD_CPU}"
+
+
+def load_command(scenario: Scenario, url: str, pid: int) -> list[str]:
+    """The pinned ``node load.mjs`` command line for one scenario."""
+    hard = str(int(scenario.timeout) - 2)
+    node = ["node", str(BENCH / "load.mjs"), *scenario.args, "--url", url, "--pid", str(pid)]
+    return [*pinning()[1], *node, "--hard-timeout", hard]
+
+
+def run_load(command: list[str], timeout: float) -> dict[str, Any]:
+    """Runs load.mjs and returns its JSON line, or ``{"error": ...}``."""
+    try:
+        done = subprocess.run(  # noqa: S603  (our own fixed command line)
+            command, capture_output=True, text=True, timeout=timeout, check=False, cwd=BENCH
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"load generator timed out after {timeout} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"error": f"no result (exit {done.returncode}): {done.stderr[-500:]}"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int) -> float:
+    """Waits (at most ``IDLE_TIMEOUT``) until the server uses under ``IDLE_CPU`` of a core.
+
+    A scenario's aftermath (5000 sockets closing after the memory scenario, say) must not be
+    billed to the next one. Returns the seconds waited.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < IDLE_TIMEOUT:
+        before = _cpu_seconds(pid)
+        time.sleep(IDLE_WINDOW)
+        if (_cpu_seconds(pid) - before) / IDLE_WINDOW < IDLE_CPU:
+            break
+    return time.monotonic() - started
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    """Polls with plain TCP connects (no HTTP request, so no Engine.IO session is left over)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on {port}: {log.read_text(errors='replace')}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+
+@contextlib.contextmanager
+def running_server(spec: ServerSpec) -> Iterator[tuple[int, str]]:
+    """Starts the server pinned to its CPU; yields its PID and URL; always stops it."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="sio-bench-") as folder:
+        log = Path(folder) / "server.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(  # noqa: S603  (our own fixed command line)
+                [*pinning()[0], *spec.command(port)], stdout=output, stderr=output, cwd=ROOT
+            )
+        try:
+            _wait_listening(process, port, log)
+            yield process.pid, f"http://127.0.0.1:{port}"
+        finally:
+            _stop(process)
