@@ -6,6 +6,7 @@ uncaught exception in one Node handler does not stop the others.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,22 @@ async def call_logged(listener: Listener, *args: Any) -> None:
 
 
 def wants_ack(listener: Listener) -> bool:
-    """Whether the handler takes an ``ack`` keyword, to answer by calling it (Node's style)."""
+    """Whether the handler takes an ``ack`` keyword, to answer by calling it (Node's style).
+
+    Asked on every event that wants an answer, so the answer is remembered per handler.
+    """
+    try:
+        return _wants_ack(listener)
+    except TypeError:  # an unhashable callable object
+        return _takes_ack(listener)
+
+
+@functools.lru_cache(maxsize=1024)
+def _wants_ack(listener: Listener) -> bool:
+    return _takes_ack(listener)
+
+
+def _takes_ack(listener: Listener) -> bool:
     try:
         return "ack" in inspect.signature(listener).parameters
     except (TypeError, ValueError):

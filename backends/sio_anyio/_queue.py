@@ -34,5 +34,14 @@ class Queue(Generic[T]):
             await self._wakeup.wait()
         return self._items.popleft()
 
+    async def get_all(self) -> list[T]:
+        """Every queued item, oldest first, waiting for one if needed."""
+        while not self._items:
+            self._wakeup = anyio.Event()
+            await self._wakeup.wait()
+        items = list(self._items)
+        self._items.clear()
+        return items
+
     def __len__(self) -> int:
         return len(self._items)

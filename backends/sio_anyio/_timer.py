@@ -22,17 +22,24 @@ class DeadlineTimer:
         self._deadline = deadline
         self._fire = fire
         self._scope: anyio.CancelScope | None = None
+        self._armed = math.inf
 
     def rearm(self, deadline: float | None) -> None:
-        """The core's next deadline changed; wake earlier (or later) accordingly."""
-        if self._scope is not None:
-            self._scope.deadline = math.inf if deadline is None else deadline
+        """Wake by ``deadline`` if that is earlier than the wake-up already set.
+
+        Called after every pump, so it must be cheap: a later deadline leaves the timer alone
+        (it wakes early, finds nothing due, and sleeps again until the core's real deadline).
+        """
+        target = math.inf if deadline is None else deadline
+        if target < self._armed and self._scope is not None:
+            self._armed = target
+            self._scope.deadline = target
 
     async def run(self) -> None:
         """Loop forever; stops only when cancelled."""
         while True:
             with anyio.CancelScope() as scope:
-                self._scope = scope
+                self._scope, self._armed = scope, math.inf
                 self.rearm(self._deadline())
                 await anyio.sleep_forever()
             self._scope = None

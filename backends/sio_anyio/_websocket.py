@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import logging
 
 import anyio
@@ -24,10 +25,11 @@ from wsproto.events import (
     TextMessage,
 )
 from wsproto.extensions import Extension, PerMessageDeflate
+from wsproto.frame_protocol import FrameProtocol
 from wsproto.handshake import server_extensions_handshake
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
-from sio_anyio._driver import Accepted, Driver
+from sio_anyio._driver import Accepted, Driver, WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
@@ -100,7 +102,7 @@ async def run_websocket(
         driver.ws_closed(ws_id, error=gone.error)
         return
     ws = Connection(ConnectionType.SERVER, extensions, trailing_data=http.trailing_data[0])
-    await _WebSocket(stream, ws, accepted, driver).run()
+    await _WebSocket(stream, ws, accepted, driver, shared_frames=not extensions).run()
 
 
 class _TooLarge(enum.Enum):
@@ -159,9 +161,16 @@ class _WebSocket:
     """One open WebSocket: a reader and a writer sharing one send path under a lock."""
 
     def __init__(
-        self, stream: ByteStream, ws: Connection, accepted: Accepted, driver: Driver
+        self,
+        stream: ByteStream,
+        ws: Connection,
+        accepted: Accepted,
+        driver: Driver,
+        *,
+        shared_frames: bool,
     ) -> None:
         self._stream = stream
+        self._shared_frames = shared_frames
         self._ws = ws
         self._id = accepted.event.request_id
         self._outbox = accepted.outbox
@@ -216,21 +225,50 @@ class _WebSocket:
     # -- writing ----------------------------------------------------------------------------
 
     async def _write_loop(self, scope: anyio.CancelScope) -> None:
-        """Drain the outbox; a close request ends the WebSocket (the core already forgot it)."""
+        """Drain the outbox, everything queued at once in one write.
+
+        A close request ends the WebSocket (the core already forgot it).
+        """
         try:
             while True:
-                command = await self._outbox.get()
-                if not isinstance(command, WebSocketDataReady):
-                    await self._send(CloseConnection(code=command.code, reason=command.reason))
+                commands = await self._outbox.get_all()
+                async with self._send_lock:
+                    data, closing = self._encode(commands)
+                    await self._stream.send(data)
+                if closing:
                     break
-                for message in command.messages:
-                    await self._send(_as_ws_message(message))
         except StreamGone:
             return  # the reader sees the same broken stream and reports it
         scope.cancel()
 
+    def _encode(self, commands: list[WsCommand]) -> tuple[bytes, bool]:
+        """The bytes of every frame the commands ask for; True when the last one closes."""
+        frames: list[bytes | bytearray] = []
+        try:
+            for command in commands:
+                if not isinstance(command, WebSocketDataReady):
+                    close = CloseConnection(code=command.code, reason=command.reason)
+                    frames.append(self._ws.send(close))
+                    return b"".join(frames), True
+                frames.extend(self._frame(message) for message in command.messages)
+        except LocalProtocolError:
+            logger.debug("not sending any more: the WebSocket is closing")
+        return b"".join(frames), False
+
+    def _frame(self, message: str | bytes) -> bytes | bytearray:
+        """One message as a frame: shared by every recipient when no extension is in use.
+
+        Server frames are not masked, so without compression the frame of a message is the
+        same bytes on every connection; a broadcast's message is one object for all of them.
+        """
+        if not self._shared_frames:
+            return self._ws.send(_as_ws_message(message))
+        if self._ws.state is not ConnectionState.OPEN:
+            raise LocalProtocolError("the WebSocket is closing")
+        return shared_frame(message)
+
     async def _send(self, event: Event) -> None:
-        """Encode and write under one lock: with deflate, frames must leave in encoding order."""
+        """Encode and write under one lock: frames must leave in encoding order."""
         async with self._send_lock:
             try:
                 data = self._ws.send(event)
@@ -238,6 +276,30 @@ class _WebSocket:
                 logger.debug("not sending %r: the WebSocket is closing", event)
                 return
             await self._stream.send(data)
+
+
+_PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
+
+
+def shared_frame(message: str | bytes) -> bytes:
+    """The unmasked, uncompressed frame of a whole message (cached: a broadcast reuses it).
+
+    Text and binary have caches of their own: ``"a"`` and ``b"a"`` hash alike, and comparing
+    them would be a BytesWarning.
+    """
+    if isinstance(message, str):
+        return _text_frame(message)
+    return _binary_frame(message)
+
+
+@functools.lru_cache(maxsize=64)
+def _text_frame(message: str) -> bytes:
+    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _binary_frame(message: bytes) -> bytes:
+    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
 
 
 def _as_ws_message(message: str | bytes) -> TextMessage | BytesMessage:

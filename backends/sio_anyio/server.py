@@ -307,7 +307,10 @@ class Server:
         socket.connected = True
         namespace.sockets[socket.id] = socket
         logger.info("socket %s connected to %s", socket.id, namespace.name)
-        await namespace._connected(socket)
+        try:
+            await namespace._connected(socket)
+        finally:
+            self._core_call(lambda core: None)  # flush the CONNECT if no handler call did
         await socket._handle_events()
 
     async def _admit(self, socket: Socket, namespace: Namespace) -> bool:
@@ -325,7 +328,10 @@ class Server:
         if not self._core.is_pending(socket_id):
             return False  # the client left while the middlewares ran
         if refusal is None:
-            self._core_call(lambda core: core.accept(socket_id))
+            # Not flushed yet: as in Node, the connection handlers run (up to their first
+            # await) before the client can learn it is connected, so a room they join is
+            # joined before any event that client triggers.
+            self._core.accept(socket_id)
             return True
         self._core_call(lambda core: core.reject(socket_id, refusal, data))
         return False

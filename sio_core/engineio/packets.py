@@ -23,6 +23,7 @@ import base64
 import binascii
 import dataclasses
 import enum
+import functools
 from collections.abc import Iterable
 
 from sio_core.errors import LocalProtocolError, RemoteProtocolError
@@ -58,10 +59,19 @@ class Packet:
 
 
 def encode_packet(packet: Packet) -> str | bytes:
-    """Encode for one WebSocket message: text for a ``str`` payload, raw bytes for binary."""
+    """Encode for one WebSocket message: text for a ``str`` payload, raw bytes for binary.
+
+    A broadcast queues one payload object for many sessions; the cache makes their messages
+    one object too, which lets a backend build the frame once for all of them.
+    """
     if isinstance(packet.data, bytes):
         return packet.data
-    return _TYPE_CHARS[packet.type] + packet.data
+    return _encode_text(packet.type, packet.data)
+
+
+@functools.lru_cache(maxsize=128)
+def _encode_text(kind: PacketType, data: str) -> str:
+    return _TYPE_CHARS[kind] + data
 
 
 _TYPE_CHARS = {kind: str(int(kind)) for kind in PacketType}

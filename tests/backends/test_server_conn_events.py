@@ -50,17 +50,42 @@ async def test_packet_listener_gets_each_packet_from_the_client(wire) -> None:
 async def test_packet_create_and_drain_follow_each_server_send(wire) -> None:
     io, seen = Server(), wire.Seen()
     record_traffic(io, seen)
+
+    @io.on("connection")
+    def greet(socket: Socket) -> None:
+        socket.on("again", lambda: socket.emit("hi"))
+
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            client = await wire.connected(port)
+            await client.emit("again")
+            assert (await client.receive()).raw == '2["hi"]'
+            items = await seen.wait_for(5)
+            await client.aclose()
+    connect_packet = items[0]
+    assert connect_packet[:2] == ("packetCreate", "message")
+    assert connect_packet[2].startswith("0{")
+    assert items[1:5] == [
+        ("drain",),
+        ("packet", "message", '2["again"]'),
+        ("packetCreate", "message", '2["hi"]'),
+        ("drain",),
+    ]
+
+
+async def test_connection_handler_emit_leaves_with_the_connect_packet(wire) -> None:
+    """As in Node, the CONNECT is flushed once the connection handler ran up to its first await."""
+    io, seen = Server(), wire.Seen()
+    record_traffic(io, seen)
     io.on("connection", lambda socket: socket.emit("hi"))
     with anyio.fail_after(TIMEOUT):
         async with wire.serving(io) as port:
             client = await wire.connected(port)
             assert (await client.receive()).raw == '2["hi"]'
-            items = await seen.wait_for(4)
+            items = await seen.wait_for(3)
             await client.aclose()
-    connect_packet = items[0]
-    assert connect_packet[:2] == ("packetCreate", "message")
-    assert connect_packet[2].startswith("0{")
-    assert items[1:4] == [("drain",), ("packetCreate", "message", '2["hi"]'), ("drain",)]
+    assert items[0][:2] == ("packetCreate", "message")
+    assert items[1:3] == [("packetCreate", "message", '2["hi"]'), ("drain",)]
 
 
 async def test_heartbeat_is_seen_as_ping_created_then_pong_received(wire) -> None:
@@ -133,10 +158,14 @@ async def test_decorator_registration_turns_the_events_on(wire) -> None:
         def drained() -> None:
             seen("drain")
 
-    io.on("connection", lambda socket: socket.emit("hi"))
+    @io.on("connection")
+    def greet(socket: Socket) -> None:
+        socket.on("again", lambda: socket.emit("hi"))
+
     with anyio.fail_after(TIMEOUT):
         async with wire.serving(io) as port:
             client = await wire.connected(port)
+            await client.emit("again")
             await client.receive()
             items = await seen.wait_for(2)
             await client.aclose()

@@ -369,3 +369,25 @@ async def test_remote_socket_of_a_gone_client_ignores_disconnect(wire) -> None:
             room, remote = await gone_remote_socket(wire, io, port)
             remote.disconnect()
             await room.aclose()
+
+
+async def test_room_joined_in_the_connection_handler_is_joined_before_the_client_knows(
+    wire,
+) -> None:
+    """Node's order: the handler runs before the CONNECT leaves, so a broadcast the client
+    triggers right after connecting already reaches it."""
+    io = Server()
+
+    @io.on("connection")
+    async def on_connection(socket: Socket) -> None:
+        socket.join("all")
+        socket.on("shout", lambda: io.to("all").emit("heard"))
+        await anyio.sleep(0)
+
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            for _ in range(5):
+                client = await wire.connected(port)
+                await client.emit("shout")
+                assert (await client.receive()).raw == '2["heard"]'
+                await client.aclose()
