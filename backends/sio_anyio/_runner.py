@@ -18,6 +18,7 @@ from sio_anyio._handlers import AppHandler, HandlerRunner
 from sio_anyio._http import Fallback, HttpConnection, not_found
 from sio_anyio._listener import serve_tcp
 from sio_anyio._streams import ByteStream
+from sio_core.events import Event
 from sio_core.surface import TransportCore
 
 T = TypeVar("T")
@@ -25,6 +26,10 @@ T = TypeVar("T")
 
 class CoreRunner:
     """One core, served over TCP, with its session events delivered to ``handler``.
+
+    :param router: instead of ``handler``, called synchronously during each pump with every
+        session event; it must not wait nor call the core (the Socket.IO server routes events
+        to per-socket queues this way, saving a task switch per event).
 
     :param fallback: answers requests the core does not own (default: 404).
     :param per_message_deflate: accept WebSocket compression when a client offers it (the Node
@@ -38,10 +43,11 @@ class CoreRunner:
         *,
         fallback: Fallback | None = None,
         per_message_deflate: bool = False,
+        router: Callable[[Event], None] | None = None,
     ) -> None:
         self._deflate = per_message_deflate
         self._handlers = HandlerRunner(handler)
-        self._driver = Driver(core, self._handlers.submit)
+        self._driver = Driver(core, router or self._handlers.submit)
         self._fallback = fallback or not_found
         self._scope: anyio.CancelScope | None = None
         self._stopped: anyio.Event | None = None

@@ -176,7 +176,7 @@ class _WebSocket:
         self._outbox = accepted.outbox
         self._driver = driver
         self._assembler = MessageAssembler(driver.max_message_size)
-        self._send_lock = anyio.Lock()
+        self._send_lock = anyio.Lock(fast_acquire=True)
 
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""

@@ -109,7 +109,10 @@ class Server:
         config = SocketConfig(engine=engine, connect_timeout=connect_timeout)
         self._core = SocketServer(config, id_generator=id_generator or new_id)
         self._runner = CoreRunner(
-            self._core, self._on_event, fallback=fallback, per_message_deflate=per_message_deflate
+            self._core,
+            fallback=fallback,
+            per_message_deflate=per_message_deflate,
+            router=self._on_event,
         )
         self._namespaces: dict[str, Namespace] = {}
         self._parents: dict[int, ParentNamespace] = {}
@@ -239,19 +242,32 @@ class Server:
         return self._runner.command(lambda: action(self._core))
 
     def _wait_ack(self, socket_id: str, ack_id: int) -> Awaitable[Any]:
-        """Register the waiter now, synchronously, before any event can resolve it."""
-        waiter = self._acks[(socket_id, ack_id)] = _Waiter()
-        return waiter.wait()
+        return self._waiter(self._acks, (socket_id, ack_id)).wait()
 
     def _wait_broadcast(self, broadcast_id: int) -> Awaitable[Any]:
-        """Register the waiter now, synchronously, before any event can resolve it."""
-        waiter = self._broadcasts[broadcast_id] = _Waiter()
-        return waiter.wait()
+        return self._waiter(self._broadcasts, broadcast_id).wait()
+
+    @staticmethod
+    def _waiter(waiters: dict[Any, _Waiter], key: Any) -> _Waiter:
+        """The waiter for ``key``: the outcome itself when it came during the command's pump."""
+        early = waiters.pop(key, None)
+        if early is not None:
+            return early
+        waiter = waiters[key] = _Waiter()
+        return waiter
+
+    @staticmethod
+    def _settle(waiters: dict[Any, _Waiter], key: Any) -> _Waiter:
+        """The waiter to resolve: a registered one, or one kept for a wait still to come."""
+        waiter = waiters.pop(key, None)
+        if waiter is None:
+            waiter = waiters[key] = _Waiter()
+        return waiter
 
     # -- events from the core -------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        """Route one core event; called in order by the handler runner, never blocking."""
+        """Route one core event; called during the pump, so it never waits nor calls the core."""
         if isinstance(event, SocketConnecting):
             self._start_socket(event)
         elif isinstance(event, EventReceived | SocketErrored | SocketDisconnecting):
@@ -348,10 +364,7 @@ class Server:
             logger.info("socket %s left %s", socket_id, nsp)
 
     def _resolve_ack(self, event: AckReceived | AckAbandoned) -> None:
-        # The waiter is registered before the emit's call returns, so before this event.
-        waiter = self._acks.pop((event.socket_id, event.ack_id), None)
-        if waiter is None:
-            return
+        waiter = self._settle(self._acks, (event.socket_id, event.ack_id))
         if isinstance(event, AckReceived):
             args = event.args
             waiter.resolve(args[0] if len(args) == 1 else args if args else None)
@@ -361,9 +374,7 @@ class Server:
             waiter.resolve(error=SocketGoneError())
 
     def _resolve_broadcast(self, event: BroadcastAcksCollected) -> None:
-        waiter = self._broadcasts.pop(event.broadcast_id, None)
-        if waiter is None:
-            return
+        waiter = self._settle(self._broadcasts, event.broadcast_id)
         responses = [args[0] if len(args) == 1 else args for args in event.responses]
         if event.timed_out:
             waiter.resolve(error=AckTimeoutError(responses))
