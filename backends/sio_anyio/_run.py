@@ -37,8 +37,8 @@ def _has_uvloop() -> bool:
 async def _serve_until_signalled(server: Servable, host: str, port: int) -> None:
     async with anyio.create_task_group() as tasks:
         bound_host, bound_port = await tasks.start(_serve, server, host, port)
-        print(f"listening on http://{bound_host}:{bound_port}", flush=True)
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            print(f"listening on http://{bound_host}:{bound_port}", flush=True)
             async for _ in signals:
                 tasks.start_soon(_close_then_stop, server, tasks.cancel_scope)
                 break

@@ -78,7 +78,9 @@ def _switch_response(
         *extension_headers,
         *accepted.event.headers,
     ]
-    return h11.InformationalResponse(status_code=101, headers=headers)
+    return h11.InformationalResponse(
+        status_code=101, headers=headers, reason=b"Switching Protocols"
+    )
 
 
 async def run_websocket(

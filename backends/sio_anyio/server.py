@@ -91,6 +91,7 @@ class Server:
         cookie: CookieOptions | None = None,
         connect_timeout: float = 45.0,
         per_message_deflate: bool = False,
+        http_compression: bool = True,
         fallback: Fallback | None = None,
         id_generator: IdGenerator | None = None,
     ) -> None:
@@ -105,6 +106,7 @@ class Server:
             allow_request=allow_request,
             cors=cors,
             cookie=cookie,
+            http_compression=http_compression,
         )
         config = SocketConfig(engine=engine, connect_timeout=connect_timeout)
         self._core = SocketServer(config, id_generator=id_generator or new_id)
