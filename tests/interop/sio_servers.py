@@ -59,7 +59,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_listening(process: subprocess.Popen[bytes], log: Path) -> str:
+def wait_listening(process: subprocess.Popen[bytes], log: Path) -> str:
     """Polls the log for the ``listening on`` line; fails if the server dies or never says it."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
@@ -70,7 +70,7 @@ def _wait_listening(process: subprocess.Popen[bytes], log: Path) -> str:
             break
         time.sleep(0.02)
     stop(process)
-    pytest.fail(f"conformance server did not say 'listening on http://...':\n{log.read_text()}")
+    pytest.fail(f"the server did not say 'listening on http://...':\n{log.read_text()}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -97,5 +97,5 @@ def start_server(
         process = subprocess.Popen(
             [*server_command(), *args], stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT
         )
-    url = _wait_listening(process, log)
+    url = wait_listening(process, log)
     return ServerProcess(process=process, url=url, port=port, log=log)

@@ -17,15 +17,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sio_servers import free_port, wait_listening
 
 INTEROP_DIR = Path(__file__).resolve().parent
 ROOT = INTEROP_DIR.parents[1]
@@ -57,25 +56,6 @@ class EchoServer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_listening(process: subprocess.Popen[bytes], log: Path) -> str:
-    """Polls the server's log for its ``listening on`` line; fails if it dies or never says it."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        match = LISTENING.search(log.read_text(errors="replace"))
-        if match:
-            return match.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.02)
-    pytest.fail(f"echo server did not report 'listening on http://...':\n{log.read_text()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -113,14 +93,14 @@ def start_server(backend: str, tmp_path: Path) -> Iterator[Callable[..., EchoSer
 
     def start(ping_interval_ms: int = 5000, ping_timeout_ms: int = 5000) -> EchoServer:
         log = tmp_path / f"server-{len(started)}.log"
-        args = ["--backend", backend, "--host", "127.0.0.1", "--port", str(_free_port())]
+        args = ["--backend", backend, "--host", "127.0.0.1", "--port", str(free_port())]
         args += ["--ping-interval", str(ping_interval_ms), "--ping-timeout", str(ping_timeout_ms)]
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [*ECHO_SERVER, *args], stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT
             )
         started.append(process)
-        url = _wait_listening(process, log)
+        url = wait_listening(process, log)
         return EchoServer(
             process=process,
             url=url,
