@@ -30,6 +30,9 @@ logger = logging.getLogger("sio_anyio")
 Fallback = Callable[[HttpRequest], Awaitable[HttpResponse]]
 """Answers the requests the core does not own (another path): the seam for a host application."""
 
+READ_TIMEOUT = 30.0
+"""Seconds a connection may take to send one whole request (and may stay idle between two)."""
+
 _PIPELINE_LIMIT = 65536  # bytes of a next request we read ahead while an answer is pending
 
 
@@ -42,12 +45,19 @@ class HttpConnection:
     """Serves the requests of one TCP connection, one at a time, until it closes."""
 
     def __init__(
-        self, stream: ByteStream, driver: Driver, fallback: Fallback, *, deflate: bool = True
+        self,
+        stream: ByteStream,
+        driver: Driver,
+        fallback: Fallback,
+        *,
+        deflate: bool = True,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self._stream = stream
         self._driver = driver
         self._fallback = fallback
         self._deflate = deflate
+        self._read_timeout = read_timeout
         self._http = h11.Connection(h11.SERVER)
 
     async def run(self) -> None:
@@ -67,10 +77,9 @@ class HttpConnection:
 
     async def _serve_one(self) -> bool:
         """One request and its answer; True when the connection can carry another."""
-        head = await self._next_event()
-        if not isinstance(head, h11.Request):
+        request = await self._next_request()
+        if request is None:
             return False
-        request = await self._read_request(head)
         if not self._driver.owns(request):
             await self._write(await self._answer_foreign(request), request.method)
             return self._next_cycle()
@@ -89,6 +98,23 @@ class HttpConnection:
         return self._next_cycle()
 
     # -- reading ----------------------------------------------------------------------------
+
+    async def _next_request(self) -> HttpRequest | None:
+        """The next whole request, or None when the peer is done or too slow to send it.
+
+        A request must arrive, head and body, within ``read_timeout`` of the wait starting,
+        idle keep-alive time included (Node's ``headersTimeout`` and ``keepAliveTimeout`` in
+        one): a client that trickles bytes cannot hold a connection forever. One cut off in
+        the middle of a request is told 408; an idle one is simply closed.
+        """
+        with anyio.move_on_after(self._read_timeout):
+            head = await self._next_event()
+            if not isinstance(head, h11.Request):
+                return None
+            return await self._read_request(head)
+        if self._http.their_state is not h11.IDLE or self._http.trailing_data[0]:
+            await self._refuse(408)
+        return None
 
     async def _next_event(self) -> h11.Event | type[h11.PAUSED]:
         while True:

@@ -15,7 +15,7 @@ import anyio.abc
 
 from sio_anyio._driver import Driver
 from sio_anyio._handlers import AppHandler, HandlerRunner
-from sio_anyio._http import Fallback, HttpConnection, not_found
+from sio_anyio._http import READ_TIMEOUT, Fallback, HttpConnection, not_found
 from sio_anyio._listener import serve_tcp
 from sio_anyio._streams import ByteStream
 from sio_core.events import Event
@@ -27,6 +27,7 @@ T = TypeVar("T")
 class CoreRunner:
     """One core, served over TCP, with its session events delivered to ``handler``.
 
+    :param read_timeout: seconds a client may take to send one whole HTTP request.
     :param router: instead of ``handler``, called synchronously during each pump with every
         session event; it must not wait nor call the core (the Socket.IO server routes events
         to per-socket queues this way, saving a task switch per event).
@@ -44,8 +45,10 @@ class CoreRunner:
         fallback: Fallback | None = None,
         per_message_deflate: bool = False,
         router: Callable[[Event], None] | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self._deflate = per_message_deflate
+        self._read_timeout = read_timeout
         self._handlers = HandlerRunner(handler)
         self._driver = Driver(core, router or self._handlers.submit)
         self._fallback = fallback or not_found
@@ -91,4 +94,11 @@ class CoreRunner:
             await self._stopped.wait()
 
     async def _serve_connection(self, stream: ByteStream) -> None:
-        await HttpConnection(stream, self._driver, self._fallback, deflate=self._deflate).run()
+        connection = HttpConnection(
+            stream,
+            self._driver,
+            self._fallback,
+            deflate=self._deflate,
+            read_timeout=self._read_timeout,
+        )
+        await connection.run()

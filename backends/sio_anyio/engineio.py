@@ -6,7 +6,7 @@ import anyio
 import anyio.abc
 
 from sio_anyio._handlers import AppHandler
-from sio_anyio._http import Fallback
+from sio_anyio._http import READ_TIMEOUT, Fallback
 from sio_anyio._ids import new_id
 from sio_anyio._runner import CoreRunner
 from sio_core.config import EngineConfig
@@ -22,6 +22,7 @@ class EngineIOServer:
     :param fallback: answers requests outside ``config.path`` (default: 404).
     :param id_generator: where sids come from (default: 20 random URL-safe characters).
     :param per_message_deflate: accept WebSocket compression when a client offers it.
+    :param read_timeout: seconds a client may take to send one whole HTTP request.
     """
 
     def __init__(
@@ -32,10 +33,15 @@ class EngineIOServer:
         fallback: Fallback | None = None,
         id_generator: IdGenerator | None = None,
         per_message_deflate: bool = False,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self._core = EngineServer(config, id_generator=id_generator or new_id)
         self._runner = CoreRunner(
-            self._core, handler, fallback=fallback, per_message_deflate=per_message_deflate
+            self._core,
+            handler,
+            fallback=fallback,
+            per_message_deflate=per_message_deflate,
+            read_timeout=read_timeout,
         )
 
     async def serve(

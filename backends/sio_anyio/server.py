@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.abc
 
-from sio_anyio._http import Fallback
+from sio_anyio._http import READ_TIMEOUT, Fallback
 from sio_anyio._ids import new_id
 from sio_anyio._listeners import L, Listener, call
 from sio_anyio._runner import CoreRunner
@@ -92,6 +92,7 @@ class Server:
         connect_timeout: float = 45.0,
         per_message_deflate: bool = False,
         http_compression: bool = True,
+        read_timeout: float = READ_TIMEOUT,
         fallback: Fallback | None = None,
         id_generator: IdGenerator | None = None,
     ) -> None:
@@ -115,6 +116,7 @@ class Server:
             fallback=fallback,
             per_message_deflate=per_message_deflate,
             router=self._on_event,
+            read_timeout=read_timeout,
         )
         self._namespaces: dict[str, Namespace] = {}
         self._parents: dict[int, ParentNamespace] = {}

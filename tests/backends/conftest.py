@@ -209,6 +209,7 @@ async def echo_server(
     *,
     fallback: Fallback | None = None,
     per_message_deflate: bool = True,
+    read_timeout: float = 30.0,
 ) -> AsyncIterator[tuple[int, Recorder]]:
     """A running echo server on 127.0.0.1 and a free port; stopped on exit."""
     recorder = Recorder()
@@ -218,6 +219,7 @@ async def echo_server(
         fallback=fallback,
         id_generator=CountingIds("s"),
         per_message_deflate=per_message_deflate,
+        read_timeout=read_timeout,
     )
     recorder.server = server
     async with anyio.create_task_group() as tasks:
