@@ -84,8 +84,7 @@ class HttpConnection:
             await self._write(await self._answer_foreign(request), request.method)
             return self._next_cycle()
         request_id = self._driver.new_request_id()
-        reply = self._driver.submit(request_id, request)
-        answer = await self._wait(request_id, reply)
+        answer = await self._wait(request_id, self._driver.submit(request_id, request))
         if answer is None:
             return False
         try:
