@@ -22,7 +22,6 @@ Engine.IO session ended                   its own reason (``ping timeout``...)
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -33,12 +32,9 @@ from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError, RemoteProtocolError
 from sio_core.events import (
     AckAbandoned,
-    ClusterMessageReady,
-    ClusterMessageRejected,
     Event,
     EventReceived,
     MessageReceived,
-    ServerSideEmitReceived,
     SessionClosed,
     SessionOpened,
     SocketConnected,
@@ -50,11 +46,11 @@ from sio_core.events import (
 from sio_core.handshake import Handshake
 from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
-from sio_core.socketio import cluster, packets
+from sio_core.socketio import packets
 from sio_core.socketio.acks import Acks
 from sio_core.socketio.adapter import BroadcastOptions
 from sio_core.socketio.client import Client
-from sio_core.socketio.cluster_requests import ClusterRequests, Origin
+from sio_core.socketio.cluster_node import ClusterNode
 from sio_core.socketio.namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio.packets import Packet, PacketType
 from sio_core.socketio.socket import Socket, SocketSnapshot, SocketState
@@ -105,8 +101,13 @@ class SocketServer:
 
         The backend keeps it current (a Redis backend counts the channel's subscribers, as
         Node's ``serverCount()`` does); each request reads it when it starts."""
-        self._cluster = ClusterRequests()
-        self._request_ids = itertools.count(1)
+        self._cluster = ClusterNode(
+            self,
+            acks=self._acks,
+            deliver=self._deliver_all,
+            emit=lambda events: self._events.extend(events),  # events() swaps the list
+            now=lambda: self._now,
+        )
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
 
@@ -165,7 +166,7 @@ class SocketServer:
         self.engine.handle_timeout(now)
         self._pull()
         self._events.extend(self._acks.handle_timeout(now))
-        self._events.extend(self._cluster.handle_timeout(now))
+        self._cluster.handle_timeout(now)
         for sid in list(self._connect_deadlines.pop_due(now)):
             client = self._clients.get(sid)
             if client is not None and not client.sockets:
@@ -240,18 +241,8 @@ class SocketServer:
 
     def _receive_ack(self, socket: Socket, ack_id: int, args: tuple[Any, ...]) -> None:
         """A client answered: the server's own emit or broadcast, or another node's broadcast."""
-        origin = self._cluster.relayed(socket.id, ack_id)
-        if origin is None:
+        if not self._cluster.relay_answer(socket.id, ack_id, args):
             self._events.extend(self._acks.answer(socket.id, ack_id, args))
-            return
-        answer = cluster.BroadcastAck(
-            uid=self._node_id(),
-            nsp=socket.nsp,
-            to=origin.node,
-            request_id=origin.request_id,
-            args=args,
-        )
-        self._publish(answer, target=origin.node)
 
     def _receive_event(self, socket: Socket, packet: Packet) -> None:
         name, *args = packet.data
@@ -389,22 +380,14 @@ class SocketServer:
         ack_id = namespace.next_ack_id() if timeout is not None else None
         parts = self.parser.encode(Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
         broadcast_id = next(self._broadcast_ids) if timeout is not None else None
-        if (uid := self._travels(options)) is not None:
-            request = cluster.Broadcast(
-                uid=uid,
-                nsp=nsp,
-                options=options,
-                event=event,
-                args=tuple(args),
-                request_id=broadcast_id,
-                timeout=timeout,
-            )
-            self._publish(request)
+        peers = self._cluster.publish_broadcast(
+            nsp, event, args, options, request_id=broadcast_id, timeout=timeout
+        )
         delivered = self._deliver_all(namespace, parts, options)
         if timeout is None or ack_id is None or broadcast_id is None:
             return None
         recipients = [(socket_id, ack_id) for socket_id in delivered]
-        deadline, peers = self._now + timeout, self._peers(uid)
+        deadline = self._now + timeout
         self._events.extend(
             self._acks.expect_broadcast(broadcast_id, recipients, deadline, peers=peers)
         )
@@ -477,8 +460,7 @@ class SocketServer:
         """Make every selected socket join the rooms."""
         names = (rooms,) if isinstance(rooms, str) else tuple(rooms)
         selected = list(self._namespace(nsp).adapter.matching(options))
-        if (uid := self._travels(options)) is not None:
-            self._publish(cluster.SocketsJoin(uid=uid, nsp=nsp, options=options, rooms=names))
+        self._cluster.publish_sockets_join(nsp, options, names)
         for socket_id in selected:
             self.join(socket_id, names)
 
@@ -488,8 +470,7 @@ class SocketServer:
         """Make every selected socket leave the rooms."""
         names = (rooms,) if isinstance(rooms, str) else tuple(rooms)
         selected = list(self._namespace(nsp).adapter.matching(options))
-        if (uid := self._travels(options)) is not None:
-            self._publish(cluster.SocketsLeave(uid=uid, nsp=nsp, options=options, rooms=names))
+        self._cluster.publish_sockets_leave(nsp, options, names)
         for socket_id in selected:
             for room in names:
                 self.leave(socket_id, room)
@@ -499,9 +480,7 @@ class SocketServer:
     ) -> None:
         """Disconnect every selected socket (and close their connections with ``close``)."""
         selected = list(self._namespace(nsp).adapter.matching(options))
-        if (uid := self._travels(options)) is not None:
-            message = cluster.DisconnectSockets(uid=uid, nsp=nsp, options=options, close=close)
-            self._publish(message)
+        self._cluster.publish_disconnect_sockets(nsp, options, close=close)
         for socket_id in selected:
             if self.is_connected(socket_id):
                 self.disconnect(socket_id, close=close)
@@ -524,30 +503,13 @@ class SocketServer:
         """
         _check_event_name(event)
         self._namespace(nsp)
-        request_id = next(self._request_ids) if with_ack else None
-        if self.node_id is not None:
-            message = cluster.ServerSideEmit(
-                uid=self.node_id, nsp=nsp, event=event, args=tuple(args), request_id=request_id
-            )
-            self._publish(message)
-        if request_id is None:
-            return None
-        deadline, peers = self._now + timeout, self._peers(self.node_id)
-        self._events.extend(self._cluster.start_emit(request_id, peers, deadline))
-        return request_id
+        return self._cluster.server_side_emit(
+            nsp, event, tuple(args), with_ack=with_ack, timeout=timeout
+        )
 
     def server_side_ack(self, ack_id: int, args: Sequence[Any] = ()) -> None:
         """Answer another node's server-side emit (:class:`ServerSideEmitReceived` ``ack_id``)."""
-        origin = self._cluster.owed_to(ack_id)
-        answer = cluster.ServerSideEmitResponse(
-            uid=self._node_id(),
-            nsp=origin.nsp,
-            to=origin.node,
-            request_id=origin.request_id,
-            args=tuple(args),
-        )
-        self._publish(answer, target=origin.node)
-        self._cluster.settle(ack_id)
+        self._cluster.server_side_ack(ack_id, tuple(args))
 
     def request_fetch_sockets(
         self, nsp: str, options: BroadcastOptions = _ALL, *, timeout: float = 5.0
@@ -559,16 +521,7 @@ class SocketServer:
         ``local``, it comes at once; :meth:`fetch_sockets` is the synchronous local form.
         """
         local = self.fetch_sockets(nsp, options)
-        request_id = next(self._request_ids)
-        uid = self._travels(options)
-        if uid is not None:
-            message = cluster.FetchSockets(
-                uid=uid, nsp=nsp, options=options, request_id=request_id
-            )
-            self._publish(message)
-        deadline, peers = self._now + timeout, self._peers(uid)
-        self._events.extend(self._cluster.start_fetch(request_id, local, peers, deadline))
-        return request_id
+        return self._cluster.request_fetch_sockets(nsp, options, local, timeout)
 
     def is_connected(self, socket_id: str) -> bool:
         """Whether the socket is connected now."""
@@ -661,130 +614,13 @@ class SocketServer:
 
         :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
         """
-        node_id = self._node_id()
+        self._cluster.uid()  # outside cluster mode this raises before the clock moves
         self._tick(now)
-        try:
-            message = cluster.decode(data)
-        except RemoteProtocolError as error:
-            self._events.append(ClusterMessageRejected(reason=error.message))
-            return
-        if message.uid == node_id:
-            return
-        if not isinstance(message, cluster.Response):
-            self._receive_request(message)
-        elif message.to == node_id:
-            self._receive_response(message)
+        self._cluster.receive(data)
         self._pull()
-
-    def _receive_request(self, message: cluster.Request) -> None:
-        namespace = self.namespaces.get(message.nsp)
-        if isinstance(message, cluster.FetchSockets):
-            self._respond_fetch(namespace, message)
-        elif isinstance(message, cluster.Broadcast):
-            self._remote_broadcast(namespace, message)
-        elif namespace is None:
-            return  # the namespace does not exist here (a dynamic one not yet used): no sockets
-        elif isinstance(message, cluster.ServerSideEmit):
-            self._remote_server_side_emit(message)
-        else:
-            self._remote_room_operation(message)
-
-    def _remote_room_operation(
-        self, message: cluster.SocketsJoin | cluster.SocketsLeave | cluster.DisconnectSockets
-    ) -> None:
-        options = _local(message.options)
-        if isinstance(message, cluster.SocketsJoin):
-            self.sockets_join(message.nsp, options, message.rooms)
-        elif isinstance(message, cluster.SocketsLeave):
-            self.sockets_leave(message.nsp, options, message.rooms)
-        else:
-            self.disconnect_sockets(message.nsp, options, close=message.close)
-
-    def _respond_fetch(self, namespace: Namespace | None, message: cluster.FetchSockets) -> None:
-        """Answer with this node's selected sockets (none when it lacks the namespace)."""
-        options = _local(message.options)
-        sockets = () if namespace is None else tuple(self.fetch_sockets(message.nsp, options))
-        answer = cluster.FetchSocketsResponse(
-            uid=self._node_id(),
-            nsp=message.nsp,
-            to=message.uid,
-            request_id=message.request_id,
-            sockets=sockets,
-        )
-        self._publish(answer, target=message.uid)
-
-    def _remote_broadcast(self, namespace: Namespace | None, message: cluster.Broadcast) -> None:
-        """Deliver another node's broadcast; with acks, report the count, then relay answers."""
-        options = _local(message.options)
-        if message.request_id is None or message.timeout is None:
-            if namespace is not None:
-                self.broadcast(message.nsp, message.event, message.args, options)
-            return
-        origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
-        delivered: list[str] = []
-        if namespace is not None:
-            ack_id = namespace.next_ack_id()
-            payload = [message.event, *message.args]
-            parts = self.parser.encode(Packet(PacketType.EVENT, message.nsp, payload, ack_id))
-            delivered = self._deliver_all(namespace, parts, options)
-            for socket_id in delivered:
-                self._cluster.relay(socket_id, ack_id, origin, self._now + message.timeout)
-        count = cluster.BroadcastClientCount(
-            uid=self._node_id(),
-            nsp=message.nsp,
-            to=origin.node,
-            request_id=origin.request_id,
-            count=len(delivered),
-        )
-        self._publish(count, target=origin.node)
-
-    def _remote_server_side_emit(self, message: cluster.ServerSideEmit) -> None:
-        ack_id = None
-        if message.request_id is not None:
-            ack_id = self._cluster.owe(Origin(message.uid, message.nsp, message.request_id))
-        received = ServerSideEmitReceived(
-            nsp=message.nsp,
-            event=message.event,
-            args=message.args,
-            origin=message.uid,
-            ack_id=ack_id,
-        )
-        self._events.append(received)
-
-    def _receive_response(self, message: cluster.Response) -> None:
-        if isinstance(message, cluster.FetchSocketsResponse):
-            events = self._cluster.fetch_answered(message.request_id, message.uid, message.sockets)
-        elif isinstance(message, cluster.ServerSideEmitResponse):
-            events = self._cluster.emit_answered(message.request_id, message.uid, message.args)
-        elif isinstance(message, cluster.BroadcastClientCount):
-            events = self._acks.remote_count(message.request_id, message.uid, message.count)
-        else:
-            events = self._acks.remote_answer(message.request_id, message.args)
-        self._events.extend(events)
-
-    def _travels(self, options: BroadcastOptions) -> str | None:
-        """This node's id when an operation with these options goes to the other nodes too."""
-        return None if options.local else self.node_id
-
-    def _peers(self, travels: str | None) -> int | None:
-        """How many other nodes will answer a request: none when it does not travel."""
-        return 0 if travels is None else self.cluster_peers
-
-    def _node_id(self) -> str:
-        if self.node_id is None:
-            raise LocalProtocolError("not in cluster mode: the server has no node_id")
-        return self.node_id
-
-    def _publish(self, message: cluster.ClusterMessage, target: str | None = None) -> None:
-        self._events.append(ClusterMessageReady(message=cluster.encode(message), target=target))
 
     def _tick(self, now: float) -> None:
         self._now = max(self._now, now)
-
-
-def _local(options: BroadcastOptions) -> BroadcastOptions:
-    """The options of another node's request, applied here only: it must travel no further."""
-    return dataclasses.replace(options, local=True)
 
 
 def _check_event_name(event: str) -> None:
