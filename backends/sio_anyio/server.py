@@ -311,11 +311,11 @@ class Server:
             conn._emit("packet" if isinstance(event, PacketReceived) else "packetCreate", event)
 
     def _start_socket(self, event: SocketConnecting) -> None:
-        namespace = self._namespace_for(event.nsp)
-        sid = self._core.socket(event.socket_id)
-        conn = self._conns.get(sid.sid) if sid is not None else None
-        if sid is None or conn is None:
+        record = self._core.socket(event.socket_id)
+        conn = self._conns.get(record.sid) if record is not None else None
+        if conn is None:
             return
+        namespace = self._namespace_for(event.nsp)
         socket = Socket(self, namespace, event.socket_id, event.handshake, conn)
         self._sockets[socket.id] = socket
         self._spawn(self._run_socket, socket, namespace)
