@@ -14,8 +14,6 @@ from sio_core.config import CookieOptions, CorsOptions
 from sio_core.errors import EngineErrorCode
 from sio_core.http import HttpRequest, HttpResponse
 
-__all__ = ["HttpResponse"]
-
 Headers = tuple[tuple[str, str], ...]
 
 TEXT_PLAIN = "text/plain; charset=UTF-8"

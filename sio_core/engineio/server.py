@@ -34,7 +34,7 @@ from sio_core.events import (
     WebSocketCloseRequested,
     WebSocketDataReady,
 )
-from sio_core.http import HttpRequest
+from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import IdGenerator
 
 
@@ -273,7 +273,7 @@ class EngineServer:
         else:
             raise RequestRefused(EngineErrorCode.BAD_REQUEST)
 
-    def _post(self, request: HttpRequest, session: Session, cors: answers.Headers) -> _Response:
+    def _post(self, request: HttpRequest, session: Session, cors: answers.Headers) -> HttpResponse:
         if request.body_too_large:
             session.close(DisconnectReason.TRANSPORT_ERROR, "payload too large")
             return answers.status_response(413, cors)
@@ -289,7 +289,7 @@ class EngineServer:
 
     # -- bookkeeping ----------------------------------------------------------------------
 
-    def _answer(self, request_id: int, response: _Response) -> None:
+    def _answer(self, request_id: int, response: HttpResponse) -> None:
         self._events.append(HttpResponseReady(request_id=request_id, response=response))
 
     def _tick(self, now: float) -> None:
@@ -301,14 +301,9 @@ class EngineServer:
     def _forget(self, session: Session) -> None:
         self._sessions.pop(session.sid, None)
         self._dirty.pop(session.sid, None)
-        for timer in Timer:
-            self._deadlines.cancel((session.sid, timer))
 
     def _flush_dirty(self) -> None:
         while self._dirty:
             dirty, self._dirty = self._dirty, {}
             for session in dirty.values():
                 session.flush()
-
-
-_Response = answers.HttpResponse

@@ -48,14 +48,14 @@ class Acks:
     """Pending acknowledgements, keyed by (socket id, ack id), with their deadlines."""
 
     def __init__(self) -> None:
-        self._single: set[tuple[str, int]] = set()
+        self._single: dict[str, set[int]] = {}  # by socket, so that a leaving socket is cheap
         self._broadcasts: dict[int, _Broadcast] = {}
         self._member_of: dict[tuple[str, int], int] = {}
         self._deadlines: Deadlines[_Key] = Deadlines()
 
     def expect(self, socket_id: str, ack_id: int, deadline: float | None) -> None:
         """Wait for the client's answer to one emit."""
-        self._single.add((socket_id, ack_id))
+        self._single.setdefault(socket_id, set()).add(ack_id)
         if deadline is not None:
             self._deadlines.set((socket_id, ack_id), deadline)
 
@@ -83,8 +83,7 @@ class Acks:
     def answer(self, socket_id: str, ack_id: int, args: tuple[Any, ...]) -> list[Event]:
         """The client answered; an unknown or late answer is ignored, as in Node."""
         key = (socket_id, ack_id)
-        if key in self._single:
-            self._single.discard(key)
+        if self._discard_single(socket_id, ack_id):
             self._deadlines.cancel(key)
             return [AckReceived(socket_id=socket_id, ack_id=ack_id, args=args)]
         broadcast_id = self._member_of.pop(key, None)
@@ -120,11 +119,20 @@ class Acks:
 
     def socket_left(self, socket_id: str) -> list[Event]:
         """The socket is gone: its own emits end; broadcasts keep waiting for their timeout."""
-        gone = sorted(key for key in self._single if key[0] == socket_id)
-        for key in gone:
-            self._single.discard(key)
-            self._deadlines.cancel(key)
-        return [AckAbandoned(socket_id=s, ack_id=a, reason="disconnected") for s, a in gone]
+        gone = sorted(self._single.pop(socket_id, ()))
+        for ack_id in gone:
+            self._deadlines.cancel((socket_id, ack_id))
+        return [AckAbandoned(socket_id=socket_id, ack_id=a, reason="disconnected") for a in gone]
+
+    def _discard_single(self, socket_id: str, ack_id: int) -> bool:
+        """Forget one emit's ack; False when it was not pending."""
+        pending = self._single.get(socket_id)
+        if pending is None or ack_id not in pending:
+            return False
+        pending.discard(ack_id)
+        if not pending:
+            del self._single[socket_id]
+        return True
 
     def next_deadline(self) -> float | None:
         """The earliest ack timeout."""
@@ -138,7 +146,7 @@ class Acks:
                 timed_out = self._broadcasts[key].missing
                 events.append(self._end_broadcast(key, timed_out=timed_out))
             else:
-                self._single.discard(key)
+                self._discard_single(*key)
                 events.append(AckAbandoned(socket_id=key[0], ack_id=key[1], reason="timeout"))
         return events
 
