@@ -70,7 +70,7 @@ class Socket:
         """The rooms of the socket; during ``disconnecting`` still the rooms it is leaving."""
         if self._rooms_when_leaving is not None:
             return set(self._rooms_when_leaving)
-        return set(self.server._core_call(lambda core: core.rooms(self.id)))
+        return set(self.server._core.rooms(self.id))  # a read: nothing to pump
 
     @property
     def data(self) -> Any:
