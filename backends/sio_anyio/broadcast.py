@@ -100,9 +100,7 @@ class BroadcastOperator:
         """A snapshot of the targeted sockets, with the methods Node gives them."""
         from sio_anyio.socket import RemoteSocket
 
-        snapshots = self._server._core_call(
-            lambda core: core.fetch_sockets(self._nsp, self._options)
-        )
+        snapshots = self._server._core.fetch_sockets(self._nsp, self._options)  # a read
         return [RemoteSocket(self._server, snapshot) for snapshot in snapshots]
 
     def sockets_join(self, *rooms: RoomNames) -> None:
