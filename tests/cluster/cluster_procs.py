@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -93,12 +94,22 @@ class NodeServer:
     def kill(self) -> None:
         """End it at once, as a crash would (its Redis connections just drop)."""
         if self.process.poll() is None:
+            self.thaw()
             self.process.kill()
         self.process.wait(timeout=5)
+
+    def freeze(self) -> None:
+        """SIGSTOP: its Redis connections stay open but it answers nothing, so requests to it
+        time out (a killed node's connections drop, and the subscriber counts drop with them)."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         """Close it cleanly (SIGTERM: io.close(), then the Redis clients quit)."""
         if self.process.poll() is None:
+            self.thaw()
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)
