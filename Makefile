@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit install npm browser-deps bench bench-profile clean
+.PHONY: demo test lint unit install npm browser-deps cluster-deps redis bench bench-profile clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ $(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 	touch $(BROWSER_STAMP)
 
 browser-deps: $(BROWSER_STAMP)
+
+# Node's Socket.IO on the two Redis adapters, Node's emitter and socket.io-client, for the
+# cluster tests; and Debian's redis-server, which the tests start on free ports of their own.
+CLUSTER_DIR := tests/cluster
+CLUSTER_STAMP := $(CLUSTER_DIR)/node_modules/.installed
+
+$(CLUSTER_STAMP): $(CLUSTER_DIR)/package.json $(CLUSTER_DIR)/package-lock.json
+	cd $(CLUSTER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CLUSTER_STAMP)
+
+redis:
+	command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
+cluster-deps: $(CLUSTER_STAMP) redis
 
 BENCH_DIR := benchmarks
 BENCH_VENV := $(BENCH_DIR)/.venv-cmp
@@ -72,8 +86,8 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -bb -m pytest -q tests/core tests/properties docs
 
-test: lint $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP)
+test: lint $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP) cluster-deps
 	$(PY) -bb -m pytest -q
 
 clean:
-	rm -rf $(VENV) $(NPM_DIR)/node_modules $(BROWSER_DIR)/node_modules $(BENCH_VENV) $(BENCH_DIR)/node_modules
+	rm -rf $(VENV) $(NPM_DIR)/node_modules $(BROWSER_DIR)/node_modules $(CLUSTER_DIR)/node_modules $(BENCH_VENV) $(BENCH_DIR)/node_modules

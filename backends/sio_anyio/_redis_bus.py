@@ -1,0 +1,691 @@
+"""Redis pub/sub for the cluster adapters: bytes out, bytes in, and never deaf without saying so.
+
+Theory of operation
+-------------------
+A node of a cluster needs two things from Redis: to publish (``PUBLISH``, ``SPUBLISH``) and to
+hear (``SUBSCRIBE``, ``PSUBSCRIBE``, ``SSUBSCRIBE``). :class:`RedisBus` does both over
+`coredis`, which is written on anyio, so that one code path serves asyncio and trio.
+
+- **Sessions.** Everything that touches Redis belongs to a *session*: a fresh coredis client
+  holding a *listener* connection (RESP3, where subscription confirmations and messages come as
+  push frames while ordinary commands such as PING still get replies) and a *publisher*
+  connection. A session ends as a whole when Redis closes the listener (a restart, ``CLIENT
+  KILL TYPE pubsub``), when a PING on it gets no PONG within ``ping_timeout`` (a frozen Redis, a
+  dead network path), or when the publisher connection breaks. Then the bus starts a new one
+  at once, and after each failed try waits by a capped exponential :class:`Backoff`, forever.
+  Dropping the whole client each time keeps no half-broken connection in any pool.
+- **Wanted subscriptions** live here, apart from any connection. A new listener subscribes to
+  all of them before the bus calls itself up, so a reconnection restores exactly what was lost.
+  They can change at any time, from synchronous code (a socket joining a room, for the sharded
+  adapter's per-room channels): the command goes out on the live listener at once, if any.
+- **Publishing never blocks local work.** :meth:`RedisBus.publish_nowait` queues into a bounded
+  outbox that one task drains in order, pipelined on the publisher connection. While there is
+  no session, or when the outbox is full, the message is dropped and counted: during a gap the
+  other nodes cannot hear either, and a late broadcast would be a wrong one. The awaitable
+  commands (:meth:`~RedisBus.publish`, :meth:`~RedisBus.numsub`...) raise
+  :class:`RedisUnavailable` at once when there is no session, instead of waiting for one.
+- **Payloads are opaque bytes**, never decoded, in either direction.
+
+Faults surface three ways: :data:`BusStatus` events to ``on_status`` (for the adapter), log
+lines on the ``sio_anyio.redis`` logger (one line per change of state, never one per retry),
+and :class:`RedisUnavailable` from the awaitable commands. :meth:`RedisBus.run` itself never
+raises on a Redis fault.
+
+A single Redis server only (``SSUBSCRIBE`` and ``SPUBLISH`` work on a standalone Redis 7);
+Redis Cluster, where each shard needs its own listener, is not handled here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Final, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from sio_anyio._backoff import Backoff
+
+with warnings.catch_warnings():
+    # coredis builds sets such as {b"PONG", "PONG"} when it is imported; under ``python -bb``
+    # (how the tests run) building them raises BytesWarning. Nothing of ours is hidden here.
+    warnings.simplefilter("ignore", BytesWarning)
+    import coredis
+    from coredis.connection import (
+        BaseConnection,
+        Location,
+        TCPLocation,
+        UnixDomainSocketLocation,
+    )
+    from coredis.exceptions import RedisError, ResponseError
+    from coredis.retry import NoRetryPolicy
+    from coredis.typing import ResponseType
+
+logger = logging.getLogger("sio_anyio.redis")
+
+T = TypeVar("T")
+Channel = str | bytes
+"""A channel or pattern name; ``str`` is UTF-8 encoded (Node's adapters name channels so)."""
+
+_Outgoing = tuple[bool, bytes, bytes]
+"""A queued message: whether to SPUBLISH, the channel, the payload."""
+_FAULTS: Final = (RedisError, OSError, TimeoutError, anyio.BrokenResourceError)
+"""What Redis being away or misbehaving looks like from coredis and anyio."""
+_DEFAULT_BACKOFF: Final = Backoff()
+_SHORT_SESSION: Final = 1.0
+"""A session shorter than this (seconds) is followed by a backoff before the next one."""
+_OUTBOX_BATCH: Final = 512
+"""The most queued messages pipelined at once before their replies are awaited."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BusMessage:
+    """One message heard on a subscription, exactly as it was published.
+
+    :param channel: the channel it was published on.
+    :param data: the payload, never decoded.
+    :param pattern: the ``PSUBSCRIBE`` pattern it matched, for a pattern subscription.
+    :param sharded: whether it came through ``SSUBSCRIBE`` (it was ``SPUBLISH``-ed).
+    """
+
+    channel: bytes
+    data: bytes
+    pattern: bytes | None = None
+    sharded: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriberReady:
+    """The bus hears again: its listener is connected and holds every wanted subscription.
+
+    :param gap: how many seconds the bus could not hear before this; ``None`` when it connected
+        at the first try at start. Anything published meanwhile was missed.
+    :param dropped: messages given to :meth:`RedisBus.publish_nowait` that were dropped during
+        the gap (never sent).
+    """
+
+    gap: float | None
+    dropped: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriberLost:
+    """The bus stopped hearing: its session with Redis ended; it is reconnecting already."""
+
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectFailed:
+    """A try at (re)connecting failed; the next one comes after ``retry_in`` seconds.
+
+    :param attempt: how many tries in a row have failed, this one included.
+    """
+
+    attempt: int
+    reason: str
+    retry_in: float
+
+
+BusStatus = SubscriberReady | SubscriberLost | ConnectFailed
+"""What ``on_status`` receives, in order: any ``ConnectFailed``, then ``SubscriberReady``,
+later perhaps ``SubscriberLost``, any ``ConnectFailed``, ``SubscriberReady`` again..."""
+
+
+class RedisUnavailable(Exception):
+    """A command could not be carried out: no session with Redis, or Redis failed it in time."""
+
+
+class _Kind(enum.Enum):
+    """A kind of subscription: its subscribe and unsubscribe commands."""
+
+    CHANNEL = (b"SUBSCRIBE", b"UNSUBSCRIBE")
+    PATTERN = (b"PSUBSCRIBE", b"PUNSUBSCRIBE")
+    SHARD = (b"SSUBSCRIBE", b"SUNSUBSCRIBE")
+
+
+class _NeverUp(Exception):
+    """A session that failed before it was up: a failed try at connecting."""
+
+
+@dataclasses.dataclass(slots=True)
+class _Session:
+    """One client and its two dedicated connections; all discarded together when it ends."""
+
+    client: coredis.Redis[bytes]
+    listener: BaseConnection
+    publisher: BaseConnection
+    ended: anyio.Event = dataclasses.field(default_factory=anyio.Event)
+
+
+class RedisBus:
+    """Publishes bytes to, and hears bytes from, one Redis server, for as long as :meth:`run`
+    runs, reconnecting and resubscribing by itself after any fault.
+
+    :param url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` for TLS, or
+        ``unix://``; passwords never appear in logs.
+    :param on_message: called with each :class:`BusMessage` heard, in order, from the listening
+        task; it must not block. ``None`` for a bus that only publishes (an emitter).
+    :param on_status: called with each :data:`BusStatus`, in order.
+    :param ping_interval: seconds between two PINGs on the listener, which is how a frozen
+        Redis or a dead network path is noticed.
+    :param ping_timeout: seconds a PONG may take before the session is given up.
+    :param command_timeout: seconds any other command may take.
+    :param connect_timeout: seconds to open a connection.
+    :param backoff: the waits between failed tries at connecting.
+    :param outbox_size: messages :meth:`publish_nowait` may queue before it drops.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        on_message: Callable[[BusMessage], None] | None = None,
+        *,
+        on_status: Callable[[BusStatus], None] | None = None,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 2.0,
+        command_timeout: float = 5.0,
+        connect_timeout: float = 2.0,
+        backoff: Backoff = _DEFAULT_BACKOFF,
+        outbox_size: int = 10_000,
+    ) -> None:
+        self.url = url
+        self.where = redacted(url)
+        """The URL without its credentials, as logs show it."""
+        self._on_message = on_message
+        self._on_status = on_status
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._command_timeout = command_timeout
+        self._connect_timeout = connect_timeout
+        self._backoff = backoff
+        self._wanted: dict[_Kind, set[bytes]] = {kind: set() for kind in _Kind}
+        self._outbox_size = outbox_size
+        self._outbox: MemoryObjectSendStream[_Outgoing] | None = None
+        self._outbox_out: MemoryObjectReceiveStream[_Outgoing] | None = None
+        self._listener: BaseConnection | None = None
+        self._session: _Session | None = None
+        self._changed = anyio.Event()
+        self._dropped = 0
+        self._dropped_in_gap = 0
+        self._running = False
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether a session is up: the bus hears every wanted subscription, and can publish."""
+        return self._session is not None
+
+    @property
+    def dropped(self) -> int:
+        """How many :meth:`publish_nowait` messages were dropped since the bus was made."""
+        return self._dropped
+
+    @property
+    def channels(self) -> frozenset[bytes]:
+        """The channels the bus wants to hear (``SUBSCRIBE``)."""
+        return frozenset(self._wanted[_Kind.CHANNEL])
+
+    @property
+    def patterns(self) -> frozenset[bytes]:
+        """The patterns the bus wants to hear (``PSUBSCRIBE``)."""
+        return frozenset(self._wanted[_Kind.PATTERN])
+
+    @property
+    def shard_channels(self) -> frozenset[bytes]:
+        """The shard channels the bus wants to hear (``SSUBSCRIBE``)."""
+        return frozenset(self._wanted[_Kind.SHARD])
+
+    async def wait_connected(self) -> None:
+        """Return once a session is up (at once if one is); bound it with a timeout."""
+        while self._session is None:
+            await self._changed.wait()
+
+    async def synced(self) -> None:
+        """Return once Redis has applied every subscription change made so far.
+
+        A PING on the listener is answered only after the commands sent before it, so its PONG
+        proves them applied. With no session, this waits for the next one (which subscribes to
+        everything wanted). Bound it with a timeout.
+        """
+        while True:
+            await self.wait_connected()
+            session = self._session
+            assert session is not None
+            try:
+                await self._ping(session.listener)
+            except _FAULTS:
+                session.listener.invalidate()
+                await session.ended.wait()
+            else:
+                return
+
+    # -- subscriptions (synchronous: they only update what is wanted and queue a command) --------
+
+    def subscribe(self, *channels: Channel) -> None:
+        """Hear ``channels`` (``SUBSCRIBE``), now and after every reconnection."""
+        self._change(_Kind.CHANNEL, channels, wanted=True)
+
+    def unsubscribe(self, *channels: Channel) -> None:
+        """Stop hearing ``channels``; those not subscribed are ignored."""
+        self._change(_Kind.CHANNEL, channels, wanted=False)
+
+    def psubscribe(self, *patterns: Channel) -> None:
+        """Hear every channel matching ``patterns`` (``PSUBSCRIBE``, glob-style)."""
+        self._change(_Kind.PATTERN, patterns, wanted=True)
+
+    def punsubscribe(self, *patterns: Channel) -> None:
+        """Stop hearing ``patterns``; those not subscribed are ignored."""
+        self._change(_Kind.PATTERN, patterns, wanted=False)
+
+    def ssubscribe(self, *channels: Channel) -> None:
+        """Hear the shard channels ``channels`` (``SSUBSCRIBE``, Redis 7)."""
+        self._change(_Kind.SHARD, channels, wanted=True)
+
+    def sunsubscribe(self, *channels: Channel) -> None:
+        """Stop hearing the shard channels ``channels``; those not subscribed are ignored."""
+        self._change(_Kind.SHARD, channels, wanted=False)
+
+    def _change(self, kind: _Kind, names: Iterable[Channel], *, wanted: bool) -> None:
+        current = self._wanted[kind]
+        changed = [
+            name for name in dict.fromkeys(map(_bytes, names)) if (name in current) != wanted
+        ]
+        if not changed:
+            return  # an empty UNSUBSCRIBE would drop every subscription
+        if wanted:
+            current.update(changed)
+        else:
+            current.difference_update(changed)
+        if self._listener is not None:
+            # If the listener is dying, the next one subscribes to what is wanted.
+            with contextlib.suppress(
+                RedisError, anyio.ClosedResourceError, anyio.BrokenResourceError
+            ):
+                _send(self._listener, kind, changed, wanted=wanted)
+
+    # -- publishing and counting -----------------------------------------------------------------
+
+    def publish_nowait(self, channel: Channel, data: bytes, *, sharded: bool = False) -> bool:
+        """Queue ``data`` for ``channel`` (``SPUBLISH`` when ``sharded``), never blocking.
+
+        Messages queued here go out in order. Returns False when the message was dropped
+        instead: no session, or the outbox is full; :attr:`dropped` counts those.
+        """
+        if self._session is not None and self._outbox is not None:
+            try:
+                self._outbox.send_nowait((sharded, _bytes(channel), data))
+            except anyio.WouldBlock:
+                if self._dropped_in_gap == 0:
+                    logger.warning("redis %s: publishing outbox full, dropping", self.where)
+            else:
+                return True
+        self._dropped += 1
+        self._dropped_in_gap += 1
+        return False
+
+    async def publish(self, channel: Channel, data: bytes) -> int:
+        """``PUBLISH`` now; the number of subscribers that got it. Raises RedisUnavailable."""
+        return await self._command(lambda client: client.publish(_bytes(channel), data))
+
+    async def spublish(self, channel: Channel, data: bytes) -> int:
+        """``SPUBLISH`` now; the number of shard subscribers that got it."""
+        return await self._command(lambda client: client.spublish(_bytes(channel), data))
+
+    async def numsub(self, channel: Channel) -> int:
+        """How many connections hear ``channel`` (``PUBSUB NUMSUB``), this bus's included."""
+        name = _bytes(channel)
+        counts = await self._command(lambda client: client.pubsub_numsub(name))
+        return int(counts.get(name, 0))
+
+    async def shardnumsub(self, channel: Channel) -> int:
+        """How many connections hear the shard channel (``PUBSUB SHARDNUMSUB``)."""
+        name = _bytes(channel)
+        counts = await self._command(lambda client: client.pubsub_shardnumsub(name))
+        return int(counts.get(name, 0))
+
+    async def _command(self, call: Callable[[coredis.Redis[bytes]], Awaitable[T]]) -> T:
+        session = self._session
+        if session is None:
+            raise RedisUnavailable(f"no connection to redis {self.where}")
+        try:
+            with anyio.fail_after(self._command_timeout):
+                return await call(session.client)
+        except _FAULTS as error:
+            raise RedisUnavailable(f"redis {self.where}: {_describe(error)}") from error
+
+    # -- the session loop ------------------------------------------------------------------------
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Keep a session with Redis until cancelled; reports started at once, Redis or not.
+
+        Never raises on a Redis fault: it logs, tells ``on_status``, and tries again. One bus
+        runs once.
+        """
+        if self._running:
+            raise RuntimeError("a RedisBus runs once")
+        self._running = True
+        self._outbox, self._outbox_out = anyio.create_memory_object_stream[_Outgoing](
+            self._outbox_size
+        )
+        with self._outbox, self._outbox_out:
+            task_status.started()
+            await self._keep_sessions()
+
+    async def _keep_sessions(self) -> None:
+        failures = 0
+        quick_losses = 0
+        deaf_since = anyio.current_time()
+        ever_up = False
+        while True:
+            try:
+                reason, lasted = await self._run_session(
+                    gap_known=ever_up or failures > 0, since=deaf_since
+                )
+            except _NeverUp as failed:
+                failures += 1
+                delay = self._backoff.delay(failures)
+                self._log_failure(failures, str(failed), first=failures == 1 and not ever_up)
+                self._status(ConnectFailed(attempt=failures, reason=str(failed), retry_in=delay))
+                await anyio.sleep(delay)
+                continue
+            ever_up = True
+            failures = 0
+            deaf_since = anyio.current_time()
+            logger.warning(
+                "redis %s: connection lost (%s); reconnecting, messages meanwhile are lost",
+                self.where,
+                reason,
+            )
+            self._status(SubscriberLost(reason=reason))
+            # A session that keeps dying young must not become a busy loop of reconnections.
+            quick_losses = quick_losses + 1 if lasted < _SHORT_SESSION else 0
+            if quick_losses:
+                await anyio.sleep(self._backoff.delay(quick_losses))
+
+    def _log_failure(self, failures: int, reason: str, *, first: bool) -> None:
+        if first:
+            logger.warning(
+                "redis %s unreachable (%s): running without it, retrying every %.1f s at most; "
+                "local delivery goes on, other nodes are out of reach",
+                self.where,
+                reason,
+                self._backoff.maximum,
+            )
+        else:
+            logger.debug("redis %s: try %d failed (%s)", self.where, failures, reason)
+
+    async def _run_session(self, *, gap_known: bool, since: float) -> tuple[str, float]:
+        """One session, from connecting to its end: why it ended and how long it was up.
+
+        Raises _NeverUp if it never came up. Anything unexpected is logged and taken for a
+        failure too: the bus must outlive its own bugs rather than leave the node deaf.
+        """
+        client = coredis.Redis.from_url(
+            self.url,
+            stream_timeout=self._command_timeout,
+            connect_timeout=self._connect_timeout,
+            retry_policy=NoRetryPolicy(),
+            client_name="sio-core",
+        )
+        up_at: float | None = None
+        try:
+            await _probe(client.connection_pool.location)
+            async with client:
+                session = await self._open(client)
+                up_at = anyio.current_time()
+                try:
+                    reason = await self._serve(session, gap_known=gap_known, since=since)
+                finally:
+                    self._end(session)
+        except Exception as error:
+            leaves = _leaves(error)
+            why = "; ".join(_describe(leaf) for leaf in leaves)
+            if not all(isinstance(leaf, _FAULTS) for leaf in leaves):
+                logger.exception("redis %s: unexpected failure", self.where)
+                why = f"unexpected failure: {why}"
+            if up_at is None:
+                raise _NeverUp(why) from error
+            reason = why
+        assert up_at is not None
+        return reason, anyio.current_time() - up_at
+
+    async def _open(self, client: coredis.Redis[bytes]) -> _Session:
+        """Connect both connections and subscribe to everything wanted; raise if that fails."""
+        try:
+            with anyio.fail_after(self._connect_timeout + self._ping_timeout):
+                listener = await client.connection_pool.get_connection()
+                publisher = await client.connection_pool.get_connection()
+                # No await between these two lines: a change made meanwhile would be lost.
+                for kind, names in self._wanted.items():
+                    if names:
+                        _send(listener, kind, sorted(names), wanted=True)
+                self._listener = listener
+                await self._ping(listener)
+        except BaseException:
+            self._listener = None
+            raise
+        return _Session(client, listener, publisher)
+
+    async def _serve(self, session: _Session, *, gap_known: bool, since: float) -> str:
+        """Hear, ping and publish until one of them fails; the reason."""
+        gap = anyio.current_time() - since if gap_known else None
+        dropped, self._dropped_in_gap = self._dropped_in_gap, 0
+        self._session = session
+        self._announce()
+        if gap is not None:
+            logger.warning(
+                "redis %s: connected after %.2f s without Redis; %d subscriptions restored, "
+                "%d messages were not published",
+                self.where,
+                gap,
+                sum(map(len, self._wanted.values())),
+                dropped,
+            )
+        else:
+            logger.info("redis %s: connected", self.where)
+        self._status(SubscriberReady(gap=gap, dropped=dropped))
+        ended: list[str] = []
+        async with anyio.create_task_group() as tasks:
+
+            def end(reason: str) -> None:
+                ended.append(reason)
+                tasks.cancel_scope.cancel()
+
+            tasks.start_soon(self._hear, session.listener, end)
+            tasks.start_soon(self._keep_alive, session.listener, end)
+            tasks.start_soon(self._drain, session.publisher, end)
+        return ended[0]
+
+    def _end(self, session: _Session) -> None:
+        self._session = None
+        self._listener = None
+        session.listener.invalidate()
+        session.publisher.invalidate()
+        while self._outbox_out is not None:  # queued for this session, it would come late
+            try:
+                self._outbox_out.receive_nowait()
+            except (anyio.WouldBlock, anyio.ClosedResourceError):
+                break
+            self._dropped += 1
+            self._dropped_in_gap += 1
+        session.ended.set()
+        self._announce()
+
+    def _announce(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def _hear(self, listener: BaseConnection, end: Callable[[str], None]) -> None:
+        try:
+            async for push in listener.push_messages:
+                message = _message(push)
+                if message is not None and self._on_message is not None:
+                    try:
+                        self._on_message(message)
+                    except Exception:
+                        logger.exception("redis %s: on_message failed", self.where)
+        except _FAULTS as error:
+            end(f"listener closed: {_describe(error)}")
+        else:
+            end("listener closed")
+
+    async def _keep_alive(self, listener: BaseConnection, end: Callable[[str], None]) -> None:
+        while True:
+            await anyio.sleep(self._ping_interval)
+            try:
+                await self._ping(listener)
+            except _FAULTS as error:
+                end(f"no PONG within {self._ping_timeout:g} s: {_describe(error)}")
+                return
+
+    async def _drain(self, publisher: BaseConnection, end: Callable[[str], None]) -> None:
+        outbox = self._outbox_out
+        assert outbox is not None
+        while True:
+            batch = [await outbox.receive()]
+            while len(batch) < _OUTBOX_BATCH:
+                try:
+                    batch.append(outbox.receive_nowait())
+                except anyio.WouldBlock:
+                    break
+            try:
+                requests = [
+                    publisher.create_request(b"SPUBLISH" if sharded else b"PUBLISH", channel, data)
+                    for sharded, channel, data in batch
+                ]
+                with anyio.fail_after(self._command_timeout):
+                    for request in requests:
+                        await _refusal_tolerated(request, self._refused)
+            except _FAULTS as error:
+                self._dropped += len(batch)
+                self._dropped_in_gap += len(batch)
+                end(f"publishing failed: {_describe(error)}")
+                return
+
+    def _refused(self, error: ResponseError) -> None:
+        """Redis refused one message (SPUBLISH on Redis 6, say): drop it, keep the session."""
+        self._dropped += 1
+        self._dropped_in_gap += 1
+        logger.warning("redis %s refused a publish: %s", self.where, error)
+
+    async def _ping(self, connection: BaseConnection) -> None:
+        with anyio.fail_after(self._ping_timeout):
+            reply = await connection.create_request(b"PING")
+        if not isinstance(reply, bytes) or reply != b"PONG":
+            raise RedisError(f"PING answered {reply!r}")
+
+    def _status(self, status: BusStatus) -> None:
+        if self._on_status is None:
+            return
+        try:
+            self._on_status(status)
+        except Exception:
+            logger.exception("redis %s: on_status failed", self.where)
+
+
+async def _probe(location: Location | None) -> None:
+    """Open and close a plain connection to Redis, or raise OSError (refused, no route...).
+
+    coredis 6.9 leaves the buffers of a connection whose connect failed unclosed (one
+    ResourceWarning each, when collected); trying the address first keeps the usual failure,
+    Redis not listening, away from it.
+    """
+    if isinstance(location, TCPLocation):
+        stream: anyio.abc.ByteStream = await anyio.connect_tcp(location.host, location.port)
+    elif isinstance(location, UnixDomainSocketLocation):
+        stream = await anyio.connect_unix(location.path)
+    else:
+        return
+    await stream.aclose()
+
+
+async def _refusal_tolerated(
+    request: Awaitable[ResponseType], refused: Callable[[ResponseError], None]
+) -> None:
+    try:
+        await request
+    except ResponseError as error:
+        refused(error)
+
+
+def _send(listener: BaseConnection, kind: _Kind, names: list[bytes], *, wanted: bool) -> None:
+    command = kind.value[0] if wanted else kind.value[1]
+    if kind is _Kind.SHARD:  # one per channel: in a cluster, channels of one command share a slot
+        for name in names:
+            listener.send_command(command, name)
+    else:
+        listener.send_command(command, *names)
+
+
+def _message(push: list[ResponseType]) -> BusMessage | None:
+    """A published message from a push frame; None for confirmations and the like."""
+    kind = push[0] if push else None
+    if kind == b"message" and len(push) == 3:
+        channel, data, pattern = push[1], push[2], None
+    elif kind == b"pmessage" and len(push) == 4:
+        pattern, channel, data = push[1], push[2], push[3]
+    elif kind == b"smessage" and len(push) == 3:
+        channel, data, pattern = push[1], push[2], None
+    else:
+        return None
+    if not isinstance(channel, bytes) or not isinstance(data, bytes):
+        return None
+    if pattern is not None and not isinstance(pattern, bytes):
+        return None
+    return BusMessage(channel=channel, data=data, pattern=pattern, sharded=kind == b"smessage")
+
+
+def _bytes(name: Channel) -> bytes:
+    return name.encode() if isinstance(name, str) else bytes(name)
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside ``error``, unwrapping exception groups (trio wraps whatever
+    leaves a nursery, here coredis's pool, in one)."""
+    inner = getattr(error, "exceptions", None)
+    if isinstance(inner, tuple) and inner:
+        return [leaf for exception in inner for leaf in _leaves(exception)]
+    return [error]
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line account of ``error`` and its causes (coredis wraps the OS error)."""
+    parts: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(parts) < 3:
+        text = str(current) or type(current).__name__
+        if text not in parts:
+            parts.append(text)
+        current = current.__cause__
+    return ": ".join(parts)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its user and password, for logs."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+__all__ = [
+    "Backoff",
+    "BusMessage",
+    "BusStatus",
+    "ConnectFailed",
+    "RedisBus",
+    "RedisUnavailable",
+    "SubscriberLost",
+    "SubscriberReady",
+    "redacted",
+]
