@@ -21,9 +21,10 @@ import json
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sio_core.engineio.packets import Packet as EnginePacket
-from sio_core.engineio.packets import PacketType as EngineType
-from sio_core.engineio.packets import decode_packet, decode_payload, encode_packet, encode_payload
+from sio_core import SocketServer
+from sio_core.engineio._packets import Packet as EnginePacket
+from sio_core.engineio._packets import PacketType as EngineType
+from sio_core.engineio._packets import decode_packet, decode_payload, encode_packet, encode_payload
 from sio_core.events import (
     Event,
     HttpResponseReady,
@@ -35,7 +36,6 @@ from sio_core.events import (
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.socketio.packets import Packet as SioPacket
 from sio_core.socketio.packets import PacketType as SioType
-from sio_core.socketio.server import SocketServer
 from sio_core.surface import TransportCore
 
 E = TypeVar("E", bound=Event)

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sio_core.socketio.adapter import BroadcastOptions
+from sio_core import BroadcastOptions
 
 if TYPE_CHECKING:
     from sio_anyio.server import Server

@@ -1,4 +1,4 @@
-"""The plain Engine.IO server: an :class:`~sio_core.engineio.server.EngineServer` on TCP."""
+"""The plain Engine.IO server: an :class:`~sio_core.EngineServer` on TCP."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sio_anyio._handlers import AppHandler
 from sio_anyio._http import READ_TIMEOUT, Fallback
 from sio_anyio._ids import new_id
 from sio_anyio._runner import CoreRunner
+from sio_core import EngineServer
 from sio_core.config import EngineConfig
-from sio_core.engineio.server import EngineServer
 from sio_core.ids import IdGenerator
 
 

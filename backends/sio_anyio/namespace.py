@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sio_anyio._listeners import L, Listener, Listeners
 from sio_anyio.broadcast import BroadcastOperator, RoomNames
-from sio_core.socketio.namespace import DynamicNamespace
+from sio_core import DynamicNamespace
 
 if TYPE_CHECKING:
     from sio_anyio.server import Server

@@ -1,6 +1,6 @@
 """The Socket.IO server on anyio: Node's ``io`` in Python's spelling, on asyncio or trio.
 
-It owns a :class:`~sio_core.socketio.server.SocketServer` and serves it with the shared
+It owns a :class:`~sio_core.SocketServer` and serves it with the shared
 :class:`~sio_anyio._runner.CoreRunner`. Everything protocol-related happens in the core; here,
 events from the core become calls to the application's middlewares and handlers, and the
 application's calls become commands to the core.
@@ -25,6 +25,7 @@ from sio_anyio.conn import Conn
 from sio_anyio.errors import AckTimeoutError, ConnectionRejected, SocketGoneError
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.socket import RemoteSocket, Socket
+from sio_core import NamespaceMatcher, SocketServer
 from sio_core.config import AllowRequest, CookieOptions, CorsOptions, EngineConfig, SocketConfig
 from sio_core.events import (
     AckAbandoned,
@@ -44,8 +45,6 @@ from sio_core.events import (
     SocketErrored,
 )
 from sio_core.ids import IdGenerator
-from sio_core.socketio.namespace import NamespaceMatcher
-from sio_core.socketio.server import SocketServer
 
 logger = logging.getLogger("sio_anyio")
 

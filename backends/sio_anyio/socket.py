@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sio_anyio._listeners import L, Listener, Listeners, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
 from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
+from sio_core import BroadcastOptions, Handshake, SocketSnapshot
 from sio_core.events import (
     Event,
     EventReceived,
@@ -21,9 +22,6 @@ from sio_core.events import (
     SocketDisconnecting,
     SocketErrored,
 )
-from sio_core.handshake import Handshake
-from sio_core.socketio.adapter import BroadcastOptions
-from sio_core.socketio.socket import SocketSnapshot
 
 if TYPE_CHECKING:
     from sio_anyio.conn import Conn

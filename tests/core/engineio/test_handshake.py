@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from sio_core import EngineServer
 from sio_core.config import EngineConfig
-from sio_core.engineio.server import EngineServer
 from sio_core.events import SessionOpened, WebSocketAccepted, WebSocketDataReady
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import CountingIds

@@ -6,12 +6,11 @@ import dataclasses
 
 import pytest
 
+from sio_core import BroadcastOptions, SocketServer
 from sio_core.errors import LocalProtocolError
 from sio_core.events import BroadcastAcksCollected
 from sio_core.ids import CountingIds
-from sio_core.socketio.adapter import BroadcastOptions
 from sio_core.socketio.packets import JsonParser
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, SocketIOClient
 
 PH0 = '{"_placeholder":true,"num":0}'

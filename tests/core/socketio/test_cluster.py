@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from sio_core import BroadcastOptions, SocketServer
 from sio_core.errors import DisconnectReason, LocalProtocolError
 from sio_core.events import (
     BroadcastAcksCollected,
@@ -21,9 +22,7 @@ from sio_core.events import (
 )
 from sio_core.ids import CountingIds
 from sio_core.socketio import cluster
-from sio_core.socketio.adapter import BroadcastOptions
 from sio_core.socketio.packets import PacketType
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, SocketIOClient
 
 

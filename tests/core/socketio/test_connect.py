@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from sio_core import SocketServer
 from sio_core.events import SocketConnected, SocketConnecting
 from sio_core.ids import CountingIds
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, SocketIOClient
 
 # 2023-11-14T22:13:20Z, a date with every field distinct.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sio_core import BroadcastOptions
 from sio_core.errors import LocalProtocolError
 from sio_core.events import EventReceived
-from sio_core.socketio.adapter import BroadcastOptions
 
 RESERVED = [
     "connect",

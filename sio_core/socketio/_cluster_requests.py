@@ -12,7 +12,7 @@ requester until the broadcast's timeout, then forgets; a node that received a se
 with an ack owes the requester one answer, given by the application.
 
 Broadcast acks on the *requesting* side live with the other broadcast acks, in
-:mod:`sio_core.socketio.acks`.
+:mod:`sio_core.socketio._acks`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,10 @@ import itertools
 from typing import Any
 
 from sio_core._deadlines import Deadlines
+from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError
-from sio_core.events import (
-    ClusterFetchCompleted,
-    Event,
-    ServerSideEmitAcksCollected,
-    SocketSnapshot,
-)
+from sio_core.socketio._events import ClusterFetchCompleted, ServerSideEmitAcksCollected
+from sio_core.socketio._socket import SocketSnapshot
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

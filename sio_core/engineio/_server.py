@@ -10,29 +10,29 @@ from __future__ import annotations
 
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
-from sio_core.engineio import answers
-from sio_core.engineio.packets import (
-    SEPARATOR,
-    Packet,
-    PacketType,
-    encode_packet,
-    encode_payload,
-)
-from sio_core.engineio.session import Session, SessionContext, SessionState, Timer, Transport
-from sio_core.errors import (
-    DisconnectReason,
-    EngineErrorCode,
-    LocalProtocolError,
-    RemoteProtocolError,
-    RequestRefused,
-)
-from sio_core.events import (
+from sio_core.engineio import _answers as answers
+from sio_core.engineio._events import (
     Event,
     HttpResponseReady,
     SessionOpened,
     WebSocketAccepted,
     WebSocketCloseRequested,
     WebSocketDataReady,
+)
+from sio_core.engineio._packets import (
+    SEPARATOR,
+    Packet,
+    PacketType,
+    encode_packet,
+    encode_payload,
+)
+from sio_core.engineio._session import Session, SessionContext, SessionState, Timer, Transport
+from sio_core.errors import (
+    DisconnectReason,
+    EngineErrorCode,
+    LocalProtocolError,
+    RemoteProtocolError,
+    RequestRefused,
 )
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import IdGenerator

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sio_core.socketio.adapter import Adapter, InMemoryAdapter
+from sio_core.socketio._adapter import Adapter, InMemoryAdapter
 
 NamespaceMatcher = Callable[[str, dict[str, Any]], bool]
 """A predicate that decides, from a name and the client's auth payload, whether it exists."""

@@ -18,7 +18,8 @@ import dataclasses
 from typing import Any
 
 from sio_core._deadlines import Deadlines
-from sio_core.events import AckAbandoned, AckReceived, BroadcastAcksCollected, Event
+from sio_core.engineio._events import Event
+from sio_core.socketio._events import AckAbandoned, AckReceived, BroadcastAcksCollected
 
 
 @dataclasses.dataclass(slots=True)

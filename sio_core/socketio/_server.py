@@ -1,7 +1,7 @@
 """The Socket.IO v5 server core: Engine.IO sessions in, sockets, rooms, events and acks out.
 
 :class:`SocketServer` is the one object a backend drives. It wraps an
-:class:`~sio_core.engineio.server.EngineServer`, passes its transport events through untouched,
+:class:`~sio_core.engineio._server.EngineServer`, passes its transport events through untouched,
 and turns its messages into Socket.IO packets, then into events for the application.
 
 Disconnect semantics (Node 4.x): a socket leaves with ``disconnecting`` (its rooms still listed),
@@ -28,32 +28,28 @@ from typing import Any
 
 from sio_core._deadlines import Deadlines
 from sio_core.config import SocketConfig
-from sio_core.engineio.server import EngineServer
+from sio_core.engineio._events import Event, MessageReceived, SessionClosed, SessionOpened
+from sio_core.engineio._server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError, RemoteProtocolError
-from sio_core.events import (
+from sio_core.http import HttpRequest
+from sio_core.ids import IdGenerator
+from sio_core.socketio import packets
+from sio_core.socketio._acks import Acks
+from sio_core.socketio._adapter import BroadcastOptions
+from sio_core.socketio._client import Client
+from sio_core.socketio._cluster_node import ClusterNode
+from sio_core.socketio._events import (
     AckAbandoned,
-    Event,
     EventReceived,
-    MessageReceived,
-    SessionClosed,
-    SessionOpened,
     SocketConnected,
     SocketConnecting,
     SocketDisconnected,
     SocketDisconnecting,
     SocketErrored,
 )
-from sio_core.handshake import Handshake
-from sio_core.http import HttpRequest
-from sio_core.ids import IdGenerator
-from sio_core.socketio import packets
-from sio_core.socketio.acks import Acks
-from sio_core.socketio.adapter import BroadcastOptions
-from sio_core.socketio.client import Client
-from sio_core.socketio.cluster_node import ClusterNode
-from sio_core.socketio.namespace import AdapterFactory, Namespace, Namespaces
+from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
+from sio_core.socketio._socket import Handshake, Socket, SocketSnapshot, SocketState
 from sio_core.socketio.packets import Packet, PacketType
-from sio_core.socketio.socket import Socket, SocketSnapshot, SocketState
 
 _ALL = BroadcastOptions()
 

@@ -1,12 +1,12 @@
 """This node's part in a cluster: what it publishes for the others, and what it does for them.
 
-:class:`ClusterNode` belongs to one :class:`~sio_core.socketio.server.SocketServer` and holds
+:class:`ClusterNode` belongs to one :class:`~sio_core.socketio._server.SocketServer` and holds
 everything cluster-only: this node's id and peer count (read from the server, which keeps them
 public), the requests waiting for other nodes' answers, and the application of other nodes'
 requests to this node's sockets. It sees the server only through :class:`ClusterHost`, the
 server's public operations, plus a few callables (deliver an encoded packet, queue events, read
 the clock), so that the server's own state stays its own. The messages and their codec are in
-:mod:`sio_core.socketio.cluster`, the waiting in :mod:`sio_core.socketio.cluster_requests`.
+:mod:`sio_core.socketio.cluster`, the waiting in :mod:`sio_core.socketio._cluster_requests`.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypedDict
 
+from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError, RemoteProtocolError
-from sio_core.events import (
+from sio_core.socketio import cluster, packets
+from sio_core.socketio._acks import Acks
+from sio_core.socketio._adapter import BroadcastOptions
+from sio_core.socketio._cluster_requests import ClusterRequests, Origin
+from sio_core.socketio._events import (
     ClusterMessageReady,
     ClusterMessageRejected,
-    Event,
     ServerSideEmitReceived,
 )
-from sio_core.socketio import cluster, packets
-from sio_core.socketio.acks import Acks
-from sio_core.socketio.adapter import BroadcastOptions
-from sio_core.socketio.cluster_requests import ClusterRequests, Origin
-from sio_core.socketio.namespace import Namespace, Namespaces
+from sio_core.socketio._namespace import Namespace, Namespaces
+from sio_core.socketio._socket import SocketSnapshot
 from sio_core.socketio.packets import Packet, PacketType
-from sio_core.socketio.socket import SocketSnapshot
 
 Deliver = Callable[[Namespace, list[str | bytes], BroadcastOptions], list[str]]
 """Queue an encoded packet for every local socket selected; returns the ids of those reached."""
