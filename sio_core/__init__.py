@@ -12,6 +12,7 @@ from __future__ import annotations
 from sio_core.config import CookieOptions, CorsOptions, EngineConfig, SocketConfig
 from sio_core.engineio._server import EngineServer
 from sio_core.errors import (
+    AckAbandonReason,
     DisconnectReason,
     EngineErrorCode,
     LocalProtocolError,
@@ -21,8 +22,10 @@ from sio_core.errors import (
 )
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import CountingIds, IdGenerator
+from sio_core.socketio._acks import ack_value
 from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
 from sio_core.socketio._namespace import DynamicNamespace, NamespaceMatcher
+from sio_core.socketio._operations import Operations
 from sio_core.socketio._server import SocketServer
 from sio_core.socketio._socket import Handshake, SocketSnapshot
 from sio_core.surface import TransportCore
@@ -30,6 +33,7 @@ from sio_core.surface import TransportCore
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AckAbandonReason",
     "Adapter",
     "BroadcastOptions",
     "CookieOptions",
@@ -47,6 +51,7 @@ __all__ = [
     "InMemoryAdapter",
     "LocalProtocolError",
     "NamespaceMatcher",
+    "Operations",
     "ProtocolError",
     "RemoteProtocolError",
     "RequestRefused",
@@ -55,4 +60,5 @@ __all__ = [
     "SocketSnapshot",
     "TransportCore",
     "__version__",
+    "ack_value",
 ]

@@ -265,12 +265,14 @@ class SocketIOClient:
         self.socket_ids: dict[str, str] = {}
 
     def connect(self, nsp: str = "/", auth: dict[str, Any] | None = None) -> str | None:
-        """Send CONNECT and accept it as a middleware would; returns the socket id, if any."""
+        """Send CONNECT, accept it as a middleware would and release it as a backend would once
+        the connection handlers ran; returns the socket id, if any."""
         already = len(self.harness.app_events)
         self.send_packet(SioPacket(SioType.CONNECT, nsp, auth))
         for event in self.harness.app_events[already:]:
             if isinstance(event, SocketConnecting) and self.server.is_pending(event.socket_id):
                 self.server.accept(event.socket_id)
+                self.server.release(event.socket_id)
                 self.harness.pump()
         for packet in self.received():
             if packet.type is SioType.CONNECT and packet.nsp == nsp:

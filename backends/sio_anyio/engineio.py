@@ -69,8 +69,7 @@ class EngineIOServer:
     async def aclose(self, *, grace: float = 2.0) -> None:
         """Close every session (``forced close``, as Node's ``server.close()``), give their last
         output up to ``grace`` seconds to leave, then stop serving."""
-        for sid in self._core.sids:
-            self.close(sid)
+        self._runner.command(self._core.close_all)
         with anyio.move_on_after(grace):
             await self._runner.drained()
         await self._runner.stop()

@@ -106,7 +106,9 @@ class Namespace:
 
     def server_side_emit(self, event: str, *args: Any) -> None:
         """Send an event to the other nodes of the cluster (none with one node)."""
-        self.server._core_call(lambda core: core.server_side_emit(self.name, event, args))
+        self.server._core_call(
+            lambda core: core.operations.server_side_emit(self.name, event, args)
+        )
 
 
 class ParentNamespace(Namespace):

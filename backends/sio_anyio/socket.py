@@ -68,7 +68,7 @@ class Socket:
         """The rooms of the socket; during ``disconnecting`` still the rooms it is leaving."""
         if self._rooms_when_leaving is not None:
             return set(self._rooms_when_leaving)
-        return set(self.server._core.rooms(self.id))  # a read: nothing to pump
+        return set(self.server._core.operations.rooms(self.id))  # a read: nothing to pump
 
     @property
     def data(self) -> Any:
@@ -178,11 +178,11 @@ class Socket:
     def join(self, *rooms: RoomNames) -> None:
         """Join one room or several."""
         names = room_set(rooms)
-        self.server._core_call(lambda core: core.join(self.id, names))
+        self.server._core_call(lambda core: core.operations.join(self.id, names))
 
     def leave(self, room: str) -> None:
         """Leave one room."""
-        self.server._core_call(lambda core: core.leave(self.id, room))
+        self.server._core_call(lambda core: core.operations.leave(self.id, room))
 
     def to(self, *rooms: RoomNames) -> BroadcastOperator:
         """Everyone in these rooms but this socket."""

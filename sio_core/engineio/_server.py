@@ -144,6 +144,12 @@ class EngineServer:
         if session is not None:
             session.close(DisconnectReason.FORCED_CLOSE, "closed by the server")
 
+    def close_all(self) -> None:
+        """Shut down: close every session (``forced close``, as Node's ``engine.close()``); each
+        sends its output first."""
+        for session in list(self._sessions.values()):
+            session.close(DisconnectReason.FORCED_CLOSE, "server shutting down")
+
     def writable(self, sid: str) -> bool:
         """Whether the transport can take a message now (a volatile message is dropped if not).
 

@@ -1,17 +1,15 @@
 """What a node of a cluster waits for from the others, and what it owes them.
 
 Waiting: ``request_fetch_sockets`` and ``server_side_emit`` with an ack are requests to every
-other node. Each ends with exactly one event, once ``expected`` distinct nodes have answered or
-its deadline passes, carrying what arrived either way (Node's ``ClusterAdapter`` resolves with
-the answers it has, or fails with a timeout). When the number of peers is unknown (``None``),
-there is nothing to compare against: the request simply ends at its deadline, not timed out.
-A second answer from the same node is ignored, as is a late one.
+other node, gathered as :mod:`sio_core.socketio._gather` says: each ends with exactly one event,
+once ``expected`` distinct nodes have answered or its deadline passes. A second answer from the
+same node is ignored, as is a late one.
 
 Owing: a node that received a broadcast with acks relays each of its clients' answers to the
 requester until the broadcast's timeout, then forgets; a node that received a server-side emit
 with an ack owes the requester one answer, given by the application.
 
-Broadcast acks on the *requesting* side live with the other broadcast acks, in
+Broadcast acks on the *requesting* side live with the other acks, in
 :mod:`sio_core.socketio._acks`.
 """
 
@@ -25,6 +23,7 @@ from sio_core._deadlines import Deadlines
 from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError
 from sio_core.socketio._events import ClusterFetchCompleted, ServerSideEmitAcksCollected
+from sio_core.socketio._gather import Gathering, Gatherings
 from sio_core.socketio._socket import SocketSnapshot
 
 
@@ -37,41 +36,31 @@ class Origin:
     request_id: int
 
 
-@dataclasses.dataclass(slots=True)
-class _Request:
-    fetch: bool
-    expected: int | None
-    nodes: set[str] = dataclasses.field(default_factory=set)
-    sockets: list[SocketSnapshot] = dataclasses.field(default_factory=list)
-    responses: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+def _fetched(request_id: int, gathering: Gathering[SocketSnapshot], timed_out: bool) -> Event:
+    sockets = tuple(gathering.answers)
+    return ClusterFetchCompleted(request_id=request_id, sockets=sockets, timed_out=timed_out)
 
-    @property
-    def complete(self) -> bool:
-        return self.expected is not None and len(self.nodes) >= self.expected
 
-    def end(self, request_id: int, *, timed_out: bool) -> Event:
-        if self.fetch:
-            return ClusterFetchCompleted(
-                request_id=request_id, sockets=tuple(self.sockets), timed_out=timed_out
-            )
-        return ServerSideEmitAcksCollected(
-            request_id=request_id, responses=tuple(self.responses), timed_out=timed_out
-        )
+def _emitted(request_id: int, gathering: Gathering[tuple[Any, ...]], timed_out: bool) -> Event:
+    responses = tuple(gathering.answers)
+    return ServerSideEmitAcksCollected(
+        request_id=request_id, responses=responses, timed_out=timed_out
+    )
 
 
 _Relay = tuple[str, int]
-_Key = int | _Relay
 
 
 class ClusterRequests:
     """Requests to other nodes awaiting answers, and answers this node relays or owes."""
 
     def __init__(self) -> None:
-        self._requests: dict[int, _Request] = {}
+        self._fetches: Gatherings[SocketSnapshot] = Gatherings(_fetched)
+        self._emits: Gatherings[tuple[Any, ...]] = Gatherings(_emitted)
         self._relays: dict[_Relay, Origin] = {}
+        self._relay_deadlines: Deadlines[_Relay] = Deadlines()
         self._owed: dict[int, Origin] = {}
         self._owed_ids = itertools.count(1)
-        self._deadlines: Deadlines[_Key] = Deadlines()
 
     # -- requests this node made -----------------------------------------------------------
 
@@ -83,65 +72,44 @@ class ClusterRequests:
         deadline: float,
     ) -> list[Event]:
         """Wait for ``expected`` nodes' sockets, this node's own ``local`` ones first."""
-        request = _Request(fetch=True, expected=expected, sockets=list(local))
-        return self._start(request_id, request, deadline)
+        gathering = Gathering(peers=expected, answers=list(local))
+        return self._fetches.start(request_id, gathering, deadline)
 
     def start_emit(self, request_id: int, expected: int | None, deadline: float) -> list[Event]:
         """Wait for one answer from each of ``expected`` nodes."""
-        return self._start(request_id, _Request(fetch=False, expected=expected), deadline)
-
-    def _start(self, request_id: int, request: _Request, deadline: float) -> list[Event]:
-        if request.complete:
-            return [request.end(request_id, timed_out=False)]
-        self._requests[request_id] = request
-        self._deadlines.set(request_id, deadline)
-        return []
+        gathering: Gathering[tuple[Any, ...]] = Gathering(peers=expected)
+        return self._emits.start(request_id, gathering, deadline)
 
     def fetch_answered(
         self, request_id: int, node: str, sockets: tuple[SocketSnapshot, ...]
     ) -> list[Event]:
         """Node ``node`` sent its sockets for ``request_id``."""
-        request = self._answering(request_id, node, fetch=True)
-        if request is None:
+        gathering = self._fetches.get(request_id)
+        if gathering is None or not gathering.report(node):
             return []
-        request.sockets.extend(sockets)
-        return self._maybe_end(request_id, request)
+        gathering.answers.extend(sockets)
+        return self._fetches.check(request_id)
 
     def emit_answered(self, request_id: int, node: str, args: tuple[Any, ...]) -> list[Event]:
         """Node ``node``'s application answered server-side emit ``request_id``."""
-        request = self._answering(request_id, node, fetch=False)
-        if request is None:
+        gathering = self._emits.get(request_id)
+        if gathering is None or not gathering.report(node):
             return []
-        request.responses.append(args)
-        return self._maybe_end(request_id, request)
-
-    def _answering(self, request_id: int, node: str, *, fetch: bool) -> _Request | None:
-        """The request a first answer from ``node`` counts for; None to ignore the answer."""
-        request = self._requests.get(request_id)
-        if request is None or request.fetch is not fetch or node in request.nodes:
-            return None
-        request.nodes.add(node)
-        return request
-
-    def _maybe_end(self, request_id: int, request: _Request) -> list[Event]:
-        if not request.complete:
-            return []
-        del self._requests[request_id]
-        self._deadlines.cancel(request_id)
-        return [request.end(request_id, timed_out=False)]
+        gathering.answers.append(args)
+        return self._emits.check(request_id)
 
     # -- answers this node relays or owes ----------------------------------------------------
 
     def relay(self, socket_id: str, ack_id: int, origin: Origin, deadline: float) -> None:
         """Forward the client's answer to ``ack_id`` to ``origin`` until ``deadline``."""
         self._relays[socket_id, ack_id] = origin
-        self._deadlines.set((socket_id, ack_id), deadline)
+        self._relay_deadlines.set((socket_id, ack_id), deadline)
 
     def relayed(self, socket_id: str, ack_id: int) -> Origin | None:
         """Where the client's answer goes, if another node awaits it (then forgotten)."""
         origin = self._relays.pop((socket_id, ack_id), None)
         if origin is not None:
-            self._deadlines.cancel((socket_id, ack_id))
+            self._relay_deadlines.cancel((socket_id, ack_id))
         return origin
 
     def owe(self, origin: Origin) -> int:
@@ -165,20 +133,15 @@ class ClusterRequests:
 
     def next_deadline(self) -> float | None:
         """The earliest request or relay deadline."""
-        return self._deadlines.next()
+        deadlines = (
+            self._fetches.next_deadline(),
+            self._emits.next_deadline(),
+            self._relay_deadlines.next(),
+        )
+        return min((d for d in deadlines if d is not None), default=None)
 
     def handle_timeout(self, now: float) -> list[Event]:
         """End each request due at ``now``; forget each relay due."""
-        events: list[Event] = []
-        for key in list(self._deadlines.pop_due(now)):
-            if isinstance(key, tuple):
-                self._relays.pop(key, None)
-                continue
-            request = self._requests.pop(key)
-            events.append(request.end(key, timed_out=not _unknown_complete(request)))
-        return events
-
-
-def _unknown_complete(request: _Request) -> bool:
-    """At the deadline: complete when no expectation is known, else when it was met."""
-    return request.expected is None or request.complete
+        for key in list(self._relay_deadlines.pop_due(now)):
+            self._relays.pop(key, None)
+        return self._fetches.handle_timeout(now) + self._emits.handle_timeout(now)

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from sio_core.engineio._events import Event
-from sio_core.errors import DisconnectReason
+from sio_core.errors import AckAbandonReason, DisconnectReason
 from sio_core.socketio._socket import Handshake, SocketSnapshot
 
 # -- Socket.IO events: what the application reacts to, one socket at a time ----------------
@@ -64,19 +64,20 @@ class AckReceived(Event):
 class AckAbandoned(Event):
     """No answer will come for emit ``ack_id``: its timeout passed, or the socket left.
 
-    :param reason: ``"timeout"`` or ``"disconnected"``.
+    :param reason: :attr:`~sio_core.errors.AckAbandonReason.TIMEOUT` or ``DISCONNECTED``.
     """
 
     socket_id: str
     ack_id: int
-    reason: str
+    reason: AckAbandonReason
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BroadcastAcksCollected(Event):
     """Every recipient of broadcast ``broadcast_id`` answered, or its timeout passed.
 
-    :param responses: one tuple of arguments per recipient that answered, in arrival order.
+    :param responses: one tuple of arguments per recipient that answered, in arrival order;
+        :func:`~sio_core.ack_value` turns each into what the application sees.
     :param timed_out: True when some recipients did not answer in time.
     """
 

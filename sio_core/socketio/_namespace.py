@@ -36,12 +36,11 @@ class DynamicNamespace:
 
 @dataclasses.dataclass(slots=True, eq=False)
 class Namespace:
-    """One namespace: its connected sockets, its room index and its ack id counter."""
+    """One namespace: its room index (which holds its connected sockets) and its ack ids."""
 
     name: str
     adapter: Adapter
     parent: DynamicNamespace | None = None
-    socket_ids: dict[str, None] = dataclasses.field(default_factory=dict)
     _ack_ids: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 
     def next_ack_id(self) -> int:

@@ -66,7 +66,11 @@ class SocketState(enum.Enum):
 
 @dataclasses.dataclass(slots=True, eq=False)
 class Socket:
-    """The core's record of one socket; the backend wraps it in the user-facing handle."""
+    """The core's record of one socket; the backend wraps it in the user-facing handle.
+
+    :param held: the encoded packets waiting for the socket's release, in order, while its
+        output is held (from ``accept`` to ``release``); ``None`` when it flows.
+    """
 
     id: str
     nsp: str
@@ -74,6 +78,7 @@ class Socket:
     handshake: Handshake
     state: SocketState = SocketState.CONNECTING
     data: Any = None
+    held: list[str | bytes] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -104,6 +104,7 @@ class Peer:
         """Join ``nsp``, accepted at once; the CONNECT reply is read and checked here."""
         (connecting,) = [e for e in self.ask(nsp, auth) if isinstance(e, SocketConnecting)]
         self.server.accept(connecting.socket_id)
+        self.server.release(connecting.socket_id)
         self.harness.pump()
         prefix = "" if nsp == "/" else f"{nsp},"
         assert self.wire() == [f'0{prefix}{{"sid":"{connecting.socket_id}"}}']
