@@ -40,6 +40,13 @@ from sio_core.surface import TransportCore
 
 E = TypeVar("E", bound=Event)
 
+_WEBSOCKET_HANDSHAKE = (
+    ("upgrade", "websocket"),
+    ("connection", "Upgrade"),
+    ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),  # RFC 6455's own example nonce
+    ("sec-websocket-version", "13"),
+)
+
 
 class FakeClock:
     """A clock that only moves when told to."""
@@ -106,8 +113,10 @@ class Harness:
     def open_websocket(
         self, target: str, headers: Iterable[tuple[str, str]] = ()
     ) -> FakeWebSocket:
-        """Send a WebSocket upgrade request; the result says whether it was accepted."""
-        upgrade = (("upgrade", "websocket"), ("connection", "Upgrade"), *headers)
+        """Send a WebSocket upgrade request, a valid RFC 6455 opening handshake unless
+        ``headers`` replace its fields; the result says whether it was accepted."""
+        given = {name.lower() for name, _ in headers}
+        upgrade = [*((n, v) for n, v in _WEBSOCKET_HANDSHAKE if n not in given), *headers]
         request_id = self.request("GET", target, headers=upgrade)
         return self.websockets.get(request_id) or FakeWebSocket(ws_id=request_id)
 
