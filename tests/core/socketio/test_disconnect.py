@@ -366,3 +366,35 @@ def test_session_closed_reports_engine_reason_once(peer):
     _transport_close(peer, None)
     closed = [e for e in peer.harness.app_events if isinstance(e, SessionClosed)]
     assert [e.reason for e in closed] == [R.TRANSPORT_CLOSE]
+
+
+# -- the connection under the sockets -------------------------------------------------------
+
+
+def test_close_ends_every_socket_of_the_connection_with_forced_close(peer):
+    peer.server.namespaces.add("/admin")
+    main, admin = peer.connect("/"), peer.connect("/admin")
+    peer.server.close(peer.sid)
+    peer.harness.pump()
+    reasons = [_leaving(peer.harness, i)[-1].reason for i in (main, admin)]
+    assert reasons == [R.FORCED_CLOSE] * 2
+    assert peer.closed_by_server
+
+
+def test_close_of_a_connection_already_gone_does_nothing(peer):
+    peer.connect()
+    peer.server.close(peer.sid)
+    peer.harness.pump()
+    before = len(peer.harness.app_events)
+    peer.server.close(peer.sid)
+    peer.harness.pump()
+    assert len(peer.harness.app_events) == before
+
+
+def test_transport_of_names_the_connection_transport_until_it_is_gone(peer):
+    peer.connect()
+    assert peer.server.transport_of(peer.sid) == peer.transport
+    peer.server.close(peer.sid)
+    peer.harness.pump()
+    assert peer.closed_by_server
+    assert peer.server.transport_of(peer.sid) is None
