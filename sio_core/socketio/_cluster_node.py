@@ -12,13 +12,11 @@ the clock and the peer count. The messages and their codec are in
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, TypedDict
 
-from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError, RemoteProtocolError
 from sio_core.socketio import cluster
-from sio_core.socketio._acks import Acks
 from sio_core.socketio._adapter import BroadcastOptions
 from sio_core.socketio._cluster_requests import ClusterRequests, Origin
 from sio_core.socketio._events import (
@@ -26,6 +24,7 @@ from sio_core.socketio._events import (
     ClusterMessageRejected,
     ServerSideEmitReceived,
 )
+from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import SocketSnapshot
 
 
@@ -79,19 +78,17 @@ class ClusterNode:
     def __init__(
         self,
         local: LocalNode,
+        shared: Shared,
         *,
         node_id: str | None,
         peers: Callable[[], int | None],
-        acks: Acks,
-        emit: Callable[[Iterable[Event]], None],
-        now: Callable[[], float],
     ) -> None:
         self._local = local
         self._node_id = node_id
         self._cluster_peers = peers
-        self._acks = acks
-        self._emit = emit
-        self._now = now
+        self._acks = shared.acks
+        self._emit = shared.emit
+        self._now = shared.now
         self._requests = ClusterRequests()
         self._request_ids = itertools.count(1)
 

@@ -13,17 +13,16 @@ halves, not a flag, stop the loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import count
 from typing import Any
 
-from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError
 from sio_core.socketio import packets
-from sio_core.socketio._acks import Acks
 from sio_core.socketio._adapter import BroadcastOptions
 from sio_core.socketio._cluster_node import ClusterNode, Delivery
 from sio_core.socketio._namespace import Namespace, Namespaces
+from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import SocketSnapshot
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio.packets import Packet, PacketType
@@ -128,18 +127,15 @@ class Operations:
         self,
         local: LocalSockets,
         cluster: ClusterNode,
-        *,
         sockets: Sockets,
-        acks: Acks,
-        emit: Callable[[Iterable[Event]], None],
-        now: Callable[[], float],
+        shared: Shared,
     ) -> None:
         self._local = local
         self._cluster = cluster
         self._sockets = sockets
-        self._acks = acks
-        self._emit = emit
-        self._now = now
+        self._acks = shared.acks
+        self._emit = shared.emit
+        self._now = shared.now
         self._broadcast_ids = count(1)
 
     # -- one socket's rooms -----------------------------------------------------------------

@@ -63,6 +63,7 @@ from sio_core.socketio._cluster_node import ClusterNode
 from sio_core.socketio._events import AckAbandoned, EventReceived, SocketErrored
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
+from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Handshake, Socket, SocketState
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio.packets import Packet, PacketType
@@ -102,27 +103,12 @@ class SocketServer:
         self._new_id = id_generator
         self._events: list[Event] = []
         self._acks = Acks()
-        self._sockets = Sockets(
-            self._engine, self.parser, self.namespaces, self._acks, emit=self._events.extend
-        )
         self._now = 0.0
+        shared = Shared(acks=self._acks, emit=self._events.extend, now=self._clock)
+        self._sockets = Sockets(self._engine, self.parser, self.namespaces, shared)
         local = LocalSockets(self._sockets, self.namespaces, self.parser)
-        self._cluster = ClusterNode(
-            local,
-            node_id=node_id,
-            peers=lambda: self.cluster_peers,
-            acks=self._acks,
-            emit=self._events.extend,
-            now=self._clock,
-        )
-        self.operations = Operations(
-            local,
-            self._cluster,
-            sockets=self._sockets,
-            acks=self._acks,
-            emit=self._events.extend,
-            now=self._clock,
-        )
+        self._cluster = ClusterNode(local, shared, node_id=node_id, peers=self._peers)
+        self.operations = Operations(local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
@@ -422,6 +408,9 @@ class SocketServer:
 
     def _clock(self) -> float:
         return self._now
+
+    def _peers(self) -> int | None:
+        return self.cluster_peers  # read by each cluster request, as it starts
 
     def _tick(self, now: float) -> None:
         self._now = max(self._now, now)

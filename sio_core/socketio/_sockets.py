@@ -15,15 +15,12 @@ the client ends drops the held output with the socket.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from sio_core._deadlines import Deadlines
-from sio_core.engineio._events import Event
 from sio_core.engineio._server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError
 from sio_core.http import HttpRequest
-from sio_core.socketio._acks import Acks
 from sio_core.socketio._client import Client
 from sio_core.socketio._events import (
     SocketConnected,
@@ -32,6 +29,7 @@ from sio_core.socketio._events import (
     SocketDisconnecting,
 )
 from sio_core.socketio._namespace import Namespace, Namespaces
+from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Handshake, Socket, SocketSnapshot, SocketState
 from sio_core.socketio.packets import Packet, PacketType, Parser
 
@@ -44,15 +42,13 @@ class Sockets:
         engine: EngineServer,
         parser: Parser,
         namespaces: Namespaces,
-        acks: Acks,
-        *,
-        emit: Callable[[Iterable[Event]], None],
+        shared: Shared,
     ) -> None:
         self._engine = engine
         self._parser = parser
         self._namespaces = namespaces
-        self._acks = acks
-        self._emit = emit
+        self._acks = shared.acks
+        self._emit = shared.emit
         self._clients: dict[str, Client] = {}
         self._sockets: dict[str, Socket] = {}
         self._connect_deadlines: Deadlines[str] = Deadlines()
