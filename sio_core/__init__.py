@@ -2,13 +2,17 @@
 
 Nothing in this package does I/O, reads a clock or draws random numbers: bytes, parsed requests
 and ``now`` come in, events and bytes go out. ``sio_anyio`` drives it on asyncio and trio.
+
+The names a backend or an application needs are here; the events are in :mod:`sio_core.events`,
+the test doubles in :mod:`sio_core.testing`. Modules whose name starts with ``_`` are internal.
 """
 
 from __future__ import annotations
 
 from sio_core.config import CookieOptions, CorsOptions, EngineConfig, SocketConfig
-from sio_core.engineio.server import EngineServer
+from sio_core.engineio._server import EngineServer
 from sio_core.errors import (
+    AckAbandonReason,
     DisconnectReason,
     EngineErrorCode,
     LocalProtocolError,
@@ -16,92 +20,45 @@ from sio_core.errors import (
     RemoteProtocolError,
     RequestRefused,
 )
-from sio_core.events import (
-    AckAbandoned,
-    AckReceived,
-    BroadcastAcksCollected,
-    ClusterFetchCompleted,
-    ClusterMessageReady,
-    ClusterMessageRejected,
-    Event,
-    EventReceived,
-    HttpResponseReady,
-    MessageReceived,
-    PacketCreated,
-    PacketReceived,
-    ServerSideEmitAcksCollected,
-    ServerSideEmitReceived,
-    SessionClosed,
-    SessionDrained,
-    SessionOpened,
-    SessionUpgraded,
-    SocketConnected,
-    SocketConnecting,
-    SocketDisconnected,
-    SocketDisconnecting,
-    SocketErrored,
-    WebSocketAccepted,
-    WebSocketCloseRequested,
-    WebSocketDataReady,
-)
-from sio_core.handshake import Handshake
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import CountingIds, IdGenerator
-from sio_core.socketio.adapter import Adapter, BroadcastOptions, InMemoryAdapter
-from sio_core.socketio.server import SocketServer
-from sio_core.socketio.socket import SocketSnapshot
+from sio_core.socketio._acks import ack_value
+from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
+from sio_core.socketio._namespace import DynamicNamespace, NamespaceMatcher
+from sio_core.socketio._operations import Operations
+from sio_core.socketio._server import SocketServer
+from sio_core.socketio._socket import Handshake, SocketSnapshot
 from sio_core.surface import TransportCore
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "AckAbandoned",
-    "AckReceived",
+    "AckAbandonReason",
     "Adapter",
-    "BroadcastAcksCollected",
     "BroadcastOptions",
-    "ClusterFetchCompleted",
-    "ClusterMessageReady",
-    "ClusterMessageRejected",
     "CookieOptions",
     "CorsOptions",
     "CountingIds",
     "DisconnectReason",
+    "DynamicNamespace",
     "EngineConfig",
     "EngineErrorCode",
     "EngineServer",
-    "Event",
-    "EventReceived",
     "Handshake",
     "HttpRequest",
     "HttpResponse",
-    "HttpResponseReady",
     "IdGenerator",
     "InMemoryAdapter",
     "LocalProtocolError",
-    "MessageReceived",
-    "PacketCreated",
-    "PacketReceived",
+    "NamespaceMatcher",
+    "Operations",
     "ProtocolError",
     "RemoteProtocolError",
     "RequestRefused",
-    "ServerSideEmitAcksCollected",
-    "ServerSideEmitReceived",
-    "SessionClosed",
-    "SessionDrained",
-    "SessionOpened",
-    "SessionUpgraded",
     "SocketConfig",
-    "SocketConnected",
-    "SocketConnecting",
-    "SocketDisconnected",
-    "SocketDisconnecting",
-    "SocketErrored",
     "SocketServer",
     "SocketSnapshot",
     "TransportCore",
-    "WebSocketAccepted",
-    "WebSocketCloseRequested",
-    "WebSocketDataReady",
     "__version__",
+    "ack_value",
 ]

@@ -1,4 +1,4 @@
-"""Errors that say who broke which rule, and the reasons a session or socket ends.
+"""Errors that say who broke which rule, and the reasons a session, a socket or an ack ends.
 
 Two families, as in h11: a :class:`RemoteProtocolError` is the peer's fault and is turned by the
 core into a reply (an HTTP error body, or a closed session with a documented reason); a
@@ -54,6 +54,19 @@ class DisconnectReason(str, enum.Enum):
     SERVER_SHUTTING_DOWN = "server shutting down"
     SERVER_NAMESPACE_DISCONNECT = "server namespace disconnect"
     CLIENT_NAMESPACE_DISCONNECT = "client namespace disconnect"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class AckAbandonReason(str, enum.Enum):
+    """Why an awaited acknowledgement ends without an answer (``AckAbandoned.reason``).
+
+    A ``str`` enum, so that ``reason == "timeout"`` holds as well as ``reason is TIMEOUT``.
+    """
+
+    TIMEOUT = "timeout"
+    DISCONNECTED = "disconnected"
 
     def __str__(self) -> str:
         return self.value

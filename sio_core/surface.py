@@ -1,6 +1,6 @@
 """The one small surface a backend drives: requests, WebSocket messages and time in; events out.
 
-Both :class:`sio_core.engineio.server.EngineServer` and the Socket.IO server on top of it
+Both :class:`sio_core.engineio._server.EngineServer` and the Socket.IO server on top of it
 implement it, so one I/O layer serves plain Engine.IO and Socket.IO alike. Every method is
 synchronous and cheap; after each call, the backend drains :meth:`events` and acts on them.
 """

@@ -21,9 +21,10 @@ import json
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sio_core.engineio.packets import Packet as EnginePacket
-from sio_core.engineio.packets import PacketType as EngineType
-from sio_core.engineio.packets import decode_packet, decode_payload, encode_packet, encode_payload
+from sio_core import SocketServer
+from sio_core.engineio._packets import Packet as EnginePacket
+from sio_core.engineio._packets import PacketType as EngineType
+from sio_core.engineio._packets import decode_packet, decode_payload, encode_packet, encode_payload
 from sio_core.events import (
     Event,
     HttpResponseReady,
@@ -35,10 +36,16 @@ from sio_core.events import (
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.socketio.packets import Packet as SioPacket
 from sio_core.socketio.packets import PacketType as SioType
-from sio_core.socketio.server import SocketServer
 from sio_core.surface import TransportCore
 
 E = TypeVar("E", bound=Event)
+
+_WEBSOCKET_HANDSHAKE = (
+    ("upgrade", "websocket"),
+    ("connection", "Upgrade"),
+    ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),  # RFC 6455's own example nonce
+    ("sec-websocket-version", "13"),
+)
 
 
 class FakeClock:
@@ -106,8 +113,10 @@ class Harness:
     def open_websocket(
         self, target: str, headers: Iterable[tuple[str, str]] = ()
     ) -> FakeWebSocket:
-        """Send a WebSocket upgrade request; the result says whether it was accepted."""
-        upgrade = (("upgrade", "websocket"), ("connection", "Upgrade"), *headers)
+        """Send a WebSocket upgrade request, a valid RFC 6455 opening handshake unless
+        ``headers`` replace its fields; the result says whether it was accepted."""
+        given = {name.lower() for name, _ in headers}
+        upgrade = [*((n, v) for n, v in _WEBSOCKET_HANDSHAKE if n not in given), *headers]
         request_id = self.request("GET", target, headers=upgrade)
         return self.websockets.get(request_id) or FakeWebSocket(ws_id=request_id)
 
@@ -265,12 +274,14 @@ class SocketIOClient:
         self.socket_ids: dict[str, str] = {}
 
     def connect(self, nsp: str = "/", auth: dict[str, Any] | None = None) -> str | None:
-        """Send CONNECT and accept it as a middleware would; returns the socket id, if any."""
+        """Send CONNECT, accept it as a middleware would and release it as a backend would once
+        the connection handlers ran; returns the socket id, if any."""
         already = len(self.harness.app_events)
         self.send_packet(SioPacket(SioType.CONNECT, nsp, auth))
         for event in self.harness.app_events[already:]:
             if isinstance(event, SocketConnecting) and self.server.is_pending(event.socket_id):
                 self.server.accept(event.socket_id)
+                self.server.release(event.socket_id)
                 self.harness.pump()
         for packet in self.received():
             if packet.type is SioType.CONNECT and packet.nsp == nsp:

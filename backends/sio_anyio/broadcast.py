@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sio_core.socketio.adapter import BroadcastOptions
+from sio_core import BroadcastOptions
 
 if TYPE_CHECKING:
     from sio_anyio.server import Server
@@ -77,7 +77,9 @@ class BroadcastOperator:
 
     def emit(self, event: str, *args: Any) -> bool:
         """Send ``event`` to every targeted socket."""
-        self._server._core_call(lambda core: core.broadcast(self._nsp, event, args, self._options))
+        self._server._core_call(
+            lambda core: core.operations.broadcast(self._nsp, event, args, self._options)
+        )
         return True
 
     async def emit_with_ack(self, event: str, *args: Any) -> list[Any]:
@@ -90,7 +92,9 @@ class BroadcastOperator:
             raise ValueError("broadcast acks need a timeout: use .timeout(seconds) first")
         timeout = self._timeout
         broadcast_id = self._server._core_call(
-            lambda core: core.broadcast(self._nsp, event, args, self._options, timeout=timeout)
+            lambda core: core.operations.broadcast(
+                self._nsp, event, args, self._options, timeout=timeout
+            )
         )
         assert broadcast_id is not None
         responses: list[Any] = await self._server._wait_broadcast(broadcast_id)
@@ -100,21 +104,25 @@ class BroadcastOperator:
         """A snapshot of the targeted sockets, with the methods Node gives them."""
         from sio_anyio.socket import RemoteSocket
 
-        snapshots = self._server._core.fetch_sockets(self._nsp, self._options)  # a read
+        snapshots = self._server._core.operations.fetch_sockets(self._nsp, self._options)  # a read
         return [RemoteSocket(self._server, snapshot) for snapshot in snapshots]
 
     def sockets_join(self, *rooms: RoomNames) -> None:
         """Make the targeted sockets join the rooms."""
         names = room_set(rooms)
-        self._server._core_call(lambda core: core.sockets_join(self._nsp, self._options, names))
+        self._server._core_call(
+            lambda core: core.operations.sockets_join(self._nsp, self._options, names)
+        )
 
     def sockets_leave(self, *rooms: RoomNames) -> None:
         """Make the targeted sockets leave the rooms."""
         names = room_set(rooms)
-        self._server._core_call(lambda core: core.sockets_leave(self._nsp, self._options, names))
+        self._server._core_call(
+            lambda core: core.operations.sockets_leave(self._nsp, self._options, names)
+        )
 
     def disconnect_sockets(self, close: bool = False) -> None:
         """Disconnect the targeted sockets (and close their connections with ``close``)."""
         self._server._core_call(
-            lambda core: core.disconnect_sockets(self._nsp, self._options, close=close)
+            lambda core: core.operations.disconnect_sockets(self._nsp, self._options, close=close)
         )

@@ -37,7 +37,7 @@ class Conn:
     @property
     def transport(self) -> str | None:
         """``polling`` or ``websocket``; None once the connection is closed."""
-        return self._server._core.engine.transport_of(self.id)
+        return self._server._core.transport_of(self.id)
 
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a listener (usable as a decorator).
@@ -55,7 +55,7 @@ class Conn:
 
     def close(self) -> None:
         """Close the connection, and with it every socket on it."""
-        self._server._core_call(lambda core: core.engine.close(self.id))
+        self._server._core_call(lambda core: core.close(self.id))
 
     def _register(self, event: str) -> Callable[[L], L]:
         def register(listener: L) -> L:

@@ -1,4 +1,4 @@
-"""The plain Engine.IO server: an :class:`~sio_core.engineio.server.EngineServer` on TCP."""
+"""The plain Engine.IO server: an :class:`~sio_core.EngineServer` on TCP."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sio_anyio._handlers import AppHandler
 from sio_anyio._http import READ_TIMEOUT, Fallback
 from sio_anyio._ids import new_id
 from sio_anyio._runner import CoreRunner
+from sio_core import EngineServer
 from sio_core.config import EngineConfig
-from sio_core.engineio.server import EngineServer
 from sio_core.ids import IdGenerator
 
 
@@ -69,8 +69,7 @@ class EngineIOServer:
     async def aclose(self, *, grace: float = 2.0) -> None:
         """Close every session (``forced close``, as Node's ``server.close()``), give their last
         output up to ``grace`` seconds to leave, then stop serving."""
-        for sid in self._core.sids:
-            self.close(sid)
+        self._runner.command(self._core.close_all)
         with anyio.move_on_after(grace):
             await self._runner.drained()
         await self._runner.stop()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sio_anyio._listeners import L, Listener, Listeners
 from sio_anyio.broadcast import BroadcastOperator, RoomNames
-from sio_core.socketio.namespace import DynamicNamespace
+from sio_core import DynamicNamespace
 
 if TYPE_CHECKING:
     from sio_anyio.server import Server
@@ -106,7 +106,9 @@ class Namespace:
 
     def server_side_emit(self, event: str, *args: Any) -> None:
         """Send an event to the other nodes of the cluster (none with one node)."""
-        self.server._core_call(lambda core: core.server_side_emit(self.name, event, args))
+        self.server._core_call(
+            lambda core: core.operations.server_side_emit(self.name, event, args)
+        )
 
 
 class ParentNamespace(Namespace):

@@ -1,6 +1,6 @@
 """The Socket.IO server on anyio: Node's ``io`` in Python's spelling, on asyncio or trio.
 
-It owns a :class:`~sio_core.socketio.server.SocketServer` and serves it with the shared
+It owns a :class:`~sio_core.SocketServer` and serves it with the shared
 :class:`~sio_anyio._runner.CoreRunner`. Everything protocol-related happens in the core; here,
 events from the core become calls to the application's middlewares and handlers, and the
 application's calls become commands to the core.
@@ -25,6 +25,7 @@ from sio_anyio.conn import Conn
 from sio_anyio.errors import AckTimeoutError, ConnectionRejected, SocketGoneError
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.socket import RemoteSocket, Socket
+from sio_core import NamespaceMatcher, SocketServer, ack_value
 from sio_core.config import AllowRequest, CookieOptions, CorsOptions, EngineConfig, SocketConfig
 from sio_core.events import (
     AckAbandoned,
@@ -44,8 +45,6 @@ from sio_core.events import (
     SocketErrored,
 )
 from sio_core.ids import IdGenerator
-from sio_core.socketio.namespace import NamespaceMatcher
-from sio_core.socketio.server import SocketServer
 
 logger = logging.getLogger("sio_anyio")
 
@@ -327,11 +326,21 @@ class Server:
         socket.connected = True
         namespace.sockets[socket.id] = socket
         logger.info("socket %s connected to %s", socket.id, namespace.name)
+        # The core holds the CONNECT until release: as in Node, the connection handlers run
+        # up to their first await before the client learns it is connected. This task runs
+        # at that first suspension (a handler awaiting its client's ack cannot deadlock).
+        self._spawn(self._release_soon, socket.id)
         try:
             await namespace._connected(socket)
         finally:
-            self._core_call(lambda core: None)  # flush the CONNECT if no handler call did
+            self._release(socket.id)  # handlers that never suspended; idempotent
         await socket._handle_events()
+
+    def _release(self, socket_id: str) -> None:
+        self._core_call(lambda core: core.release(socket_id))
+
+    async def _release_soon(self, socket_id: str) -> None:
+        self._release(socket_id)
 
     async def _admit(self, socket: Socket, namespace: Namespace) -> bool:
         """Run the namespace middlewares, then accept or reject in the core."""
@@ -348,10 +357,7 @@ class Server:
         if not self._core.is_pending(socket_id):
             return False  # the client left while the middlewares ran
         if refusal is None:
-            # Not flushed yet: as in Node, the connection handlers run (up to their first
-            # await) before the client can learn it is connected, so a room they join is
-            # joined before any event that client triggers.
-            self._core.accept(socket_id)
+            self._core_call(lambda core: core.accept(socket_id))  # held: see _run_socket
             return True
         self._core_call(lambda core: core.reject(socket_id, refusal, data))
         return False
@@ -370,8 +376,7 @@ class Server:
     def _resolve_ack(self, event: AckReceived | AckAbandoned) -> None:
         waiter = self._settle(self._acks, (event.socket_id, event.ack_id))
         if isinstance(event, AckReceived):
-            args = event.args
-            waiter.resolve(args[0] if len(args) == 1 else args if args else None)
+            waiter.resolve(ack_value(event.args))
         elif event.reason == "timeout":
             waiter.resolve(error=AckTimeoutError())
         else:
@@ -379,7 +384,7 @@ class Server:
 
     def _resolve_broadcast(self, event: BroadcastAcksCollected) -> None:
         waiter = self._settle(self._broadcasts, event.broadcast_id)
-        responses = [args[0] if len(args) == 1 else args for args in event.responses]
+        responses = [ack_value(args) for args in event.responses]
         if event.timed_out:
             waiter.resolve(error=AckTimeoutError(responses))
         else:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sio_anyio._listeners import L, Listener, Listeners, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
 from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
+from sio_core import BroadcastOptions, Handshake, SocketSnapshot
 from sio_core.events import (
     Event,
     EventReceived,
@@ -21,9 +22,6 @@ from sio_core.events import (
     SocketDisconnecting,
     SocketErrored,
 )
-from sio_core.handshake import Handshake
-from sio_core.socketio.adapter import BroadcastOptions
-from sio_core.socketio.socket import SocketSnapshot
 
 if TYPE_CHECKING:
     from sio_anyio.conn import Conn
@@ -70,7 +68,7 @@ class Socket:
         """The rooms of the socket; during ``disconnecting`` still the rooms it is leaving."""
         if self._rooms_when_leaving is not None:
             return set(self._rooms_when_leaving)
-        return set(self.server._core.rooms(self.id))  # a read: nothing to pump
+        return set(self.server._core.operations.rooms(self.id))  # a read: nothing to pump
 
     @property
     def data(self) -> Any:
@@ -180,11 +178,11 @@ class Socket:
     def join(self, *rooms: RoomNames) -> None:
         """Join one room or several."""
         names = room_set(rooms)
-        self.server._core_call(lambda core: core.join(self.id, names))
+        self.server._core_call(lambda core: core.operations.join(self.id, names))
 
     def leave(self, room: str) -> None:
         """Leave one room."""
-        self.server._core_call(lambda core: core.leave(self.id, room))
+        self.server._core_call(lambda core: core.operations.leave(self.id, room))
 
     def to(self, *rooms: RoomNames) -> BroadcastOperator:
         """Everyone in these rooms but this socket."""

@@ -3,7 +3,7 @@
 Theory of operation (after Node's ``ClusterAdapter``, socket.io-adapter ``cluster-adapter.ts``)
 -------------------------------------------------------------------------------------------
 
-In a cluster every node runs its own :class:`~sio_core.socketio.server.SocketServer` with its
+In a cluster every node runs its own :class:`~sio_core.socketio._server.SocketServer` with its
 own clients. An operation that selects sockets (a broadcast, ``sockets_join``...) is applied to
 the local sockets and, unless flagged ``local``, also sent to every other node as a *request*,
 which each of them applies to its own sockets. Some requests want *responses*, addressed to the
@@ -39,10 +39,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sio_core.errors import DisconnectReason, RemoteProtocolError
-from sio_core.events import SocketSnapshot
-from sio_core.handshake import Handshake
 from sio_core.socketio import packets
-from sio_core.socketio.adapter import BroadcastOptions
+from sio_core.socketio._adapter import BroadcastOptions
+from sio_core.socketio._socket import Handshake, SocketSnapshot
 
 
 class MessageType(enum.IntEnum):

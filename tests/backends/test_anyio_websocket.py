@@ -8,7 +8,7 @@ from wsproto import events as ws
 
 from sio_core.config import EngineConfig
 from sio_core.errors import DisconnectReason
-from sio_core.events import SessionClosed, SessionUpgraded
+from sio_core.events import SessionClosed, SessionOpened, SessionUpgraded
 
 pytestmark = pytest.mark.anyio
 
@@ -197,3 +197,24 @@ async def test_polling_session_upgrades_to_websocket(wire) -> None:
             await client.aclose()
             await http.aclose()
     assert (probe_answer, echoed) == ("3probe", "4after upgrade")
+
+
+async def test_upgrade_request_without_a_key_gets_400_and_opens_no_session(wire) -> None:
+    upgrade = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+    ]
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            raw = await wire.http(port)
+            refused = await raw.request("GET", WS_TARGET, headers=upgrade)
+            await raw.aclose()
+            client = await wire.http(port)
+            await wire.handshake(client)  # a session the application does hear of, after
+            await client.aclose()
+            await recorder.wait_for(lambda e: isinstance(e, SessionOpened))
+    assert refused.status == 400
+    assert "Sec-WebSocket-Key" in refused.text
+    opened = [e for e in recorder.events if isinstance(e, SessionOpened)]
+    assert [e.transport for e in opened] == ["polling"]

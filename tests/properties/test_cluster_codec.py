@@ -9,11 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sio_core import BroadcastOptions, Handshake, SocketSnapshot
 from sio_core.errors import RemoteProtocolError
-from sio_core.events import SocketSnapshot
-from sio_core.handshake import Handshake
 from sio_core.socketio import cluster
-from sio_core.socketio.adapter import BroadcastOptions
 from sio_core.socketio.packets import RESERVED_EVENTS
 
 

@@ -7,7 +7,7 @@ import contextlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sio_core.engineio.packets import (
+from sio_core.engineio._packets import (
     SEPARATOR,
     Packet,
     PacketType,

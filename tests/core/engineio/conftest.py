@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from sio_core import EngineServer
 from sio_core.config import EngineConfig
-from sio_core.engineio.server import EngineServer
 from sio_core.ids import CountingIds
 from sio_core.testing import Harness, PollingClient, WebSocketClient
 

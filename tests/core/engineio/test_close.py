@@ -275,3 +275,26 @@ def test_forced_close_with_a_held_get_and_empty_outbox_sends_close_packet(
     response = harness.response(held)
     assert response is not None
     assert response.body == b"1"
+
+
+# -- shutting down ----------------------------------------------------------------------------
+
+
+def test_close_all_closes_every_session_with_forced_close(harness: Harness) -> None:
+    polling, websocket = harness.polling_client(), harness.websocket_client()
+    harness.core.close_all()  # type: ignore[attr-defined]
+    harness.pump()
+    closed = {(e.sid, e.reason) for e in harness.app_events if isinstance(e, SessionClosed)}
+    assert closed == {
+        (polling.sid, DisconnectReason.FORCED_CLOSE),
+        (websocket.sid, DisconnectReason.FORCED_CLOSE),
+    }
+
+
+def test_close_all_sends_each_session_its_output_first(harness: Harness) -> None:
+    client = harness.websocket_client()
+    harness.core.send(client.sid, "last words")  # type: ignore[attr-defined]
+    harness.core.close_all()  # type: ignore[attr-defined]
+    harness.pump()
+    assert client.take() == ["4last words"]
+    assert client.ws.closed

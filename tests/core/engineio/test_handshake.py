@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from sio_core import EngineServer
 from sio_core.config import EngineConfig
-from sio_core.engineio.server import EngineServer
 from sio_core.events import SessionOpened, WebSocketAccepted, WebSocketDataReady
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import CountingIds
@@ -26,7 +26,12 @@ OPEN_WEBSOCKET = (
     '0{"sid":"id1_________________","upgrades":[],'
     '"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}'
 )
-WS_HEADERS = (("upgrade", "websocket"), ("connection", "Upgrade"))
+WS_HEADERS = (
+    ("upgrade", "websocket"),
+    ("connection", "Upgrade"),
+    ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ("sec-websocket-version", "13"),
+)
 
 
 def error_of(response: HttpResponse | None) -> tuple[int, Any]:

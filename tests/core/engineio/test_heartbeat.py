@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sio_core import EngineServer
 from sio_core.config import EngineConfig
-from sio_core.engineio.server import EngineServer
 from sio_core.errors import DisconnectReason
 from sio_core.events import HttpResponseReady, SessionClosed, SessionOpened
 from sio_core.http import HttpRequest

@@ -7,7 +7,7 @@ the outbox to the transport once.
 
 from __future__ import annotations
 
-from sio_core.engineio.server import EngineServer
+from sio_core import EngineServer, SocketServer
 from sio_core.events import (
     Event,
     MessageReceived,
@@ -17,7 +17,6 @@ from sio_core.events import (
     SessionDrained,
 )
 from sio_core.ids import CountingIds
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, PollingClient, SocketIOClient, WebSocketClient
 
 PACKET_EVENTS = (PacketReceived, PacketCreated, SessionDrained)

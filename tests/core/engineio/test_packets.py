@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sio_core.engineio.packets import (
+from sio_core.engineio._packets import (
     Packet,
     PacketType,
     decode_packet,

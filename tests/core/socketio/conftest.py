@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from sio_core.engineio.packets import PacketType as EngineType
-from sio_core.engineio.packets import decode_packet, decode_payload
+from sio_core import SocketServer
+from sio_core.engineio._packets import PacketType as EngineType
+from sio_core.engineio._packets import decode_packet, decode_payload
 from sio_core.events import Event, SocketConnecting
 from sio_core.ids import CountingIds
 from sio_core.socketio.packets import Packet as SioPacket
 from sio_core.socketio.packets import PacketType as SioType
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, SocketIOClient, WebSocketClient
 
 
@@ -104,6 +104,7 @@ class Peer:
         """Join ``nsp``, accepted at once; the CONNECT reply is read and checked here."""
         (connecting,) = [e for e in self.ask(nsp, auth) if isinstance(e, SocketConnecting)]
         self.server.accept(connecting.socket_id)
+        self.server.release(connecting.socket_id)
         self.harness.pump()
         prefix = "" if nsp == "/" else f"{nsp},"
         assert self.wire() == [f'0{prefix}{{"sid":"{connecting.socket_id}"}}']

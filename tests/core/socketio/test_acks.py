@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sio_core import AckAbandonReason, ack_value
 from sio_core.errors import LocalProtocolError
 from sio_core.events import AckAbandoned, AckReceived, EventReceived
 
@@ -214,3 +215,28 @@ def test_ack_to_gone_socket_is_dropped_silently(peer):
     peer.server.ack(socket_id, 4, ["too late"])
     peer.harness.pump()
     assert peer.wire() == []
+
+
+# -- what an answer is worth: one rule for one socket and for each broadcast entry ------------
+
+
+def test_ack_value_of_an_empty_answer_is_none():
+    assert ack_value(()) is None
+
+
+def test_ack_value_of_one_argument_is_that_argument():
+    assert ack_value(("yes",)) == "yes"
+
+
+def test_ack_value_of_one_none_argument_is_none():
+    assert ack_value((None,)) is None
+
+
+def test_ack_value_of_several_arguments_is_their_tuple():
+    assert ack_value(("yes", 2)) == ("yes", 2)
+
+
+@pytest.mark.parametrize("reason", list(AckAbandonReason))
+def test_ack_abandon_reason_equals_its_node_string(reason):
+    assert reason == reason.value
+    assert str(reason) == reason.value

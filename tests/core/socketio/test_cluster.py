@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from sio_core import BroadcastOptions, SocketServer
 from sio_core.errors import DisconnectReason, LocalProtocolError
 from sio_core.events import (
     BroadcastAcksCollected,
@@ -21,9 +22,7 @@ from sio_core.events import (
 )
 from sio_core.ids import CountingIds
 from sio_core.socketio import cluster
-from sio_core.socketio.adapter import BroadcastOptions
 from sio_core.socketio.packets import PacketType
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, SocketIOClient
 
 
@@ -111,9 +110,9 @@ def _room(*names: str, **flags: bool) -> BroadcastOptions:
 
 def test_broadcast_to_a_room_reaches_its_clients_on_every_node_once(a, b, bus):
     (ann, ann_id), (ben, ben_id), (cat, _) = _client(a), _client(b), _client(b)
-    _server(a).join(ann_id, "red")
-    _server(b).join(ben_id, "red")
-    _server(a).broadcast("/", "hello", ["red"], _room("red"))
+    _server(a).operations.join(ann_id, "red")
+    _server(b).operations.join(ben_id, "red")
+    _server(a).operations.broadcast("/", "hello", ["red"], _room("red"))
     a.pump()
     bus.flush()
     assert _events(ann) == [["hello", "red"]]
@@ -125,7 +124,7 @@ def test_broadcast_to_everyone_reaches_all_three_nodes(bus, a, b):
     c = _node("c", 2)
     bus = Bus([a, b, c])
     clients = [_client(h)[0] for h in (a, b, c)]
-    _server(c).broadcast("/", "tick", [1])
+    _server(c).operations.broadcast("/", "tick", [1])
     c.pump()
     bus.flush()
     assert [_events(client) for client in clients] == [[["tick", 1]]] * 3
@@ -133,7 +132,7 @@ def test_broadcast_to_everyone_reaches_all_three_nodes(bus, a, b):
 
 def test_local_broadcast_stays_on_its_node(a, b, bus):
     (ann, _), (ben, _) = _client(a), _client(b)
-    _server(a).broadcast("/", "here", [], BroadcastOptions(local=True))
+    _server(a).operations.broadcast("/", "here", [], BroadcastOptions(local=True))
     a.pump()
     assert a.events_of(ClusterMessageReady) == []
     bus.flush()
@@ -143,8 +142,10 @@ def test_local_broadcast_stays_on_its_node(a, b, bus):
 
 def test_broadcast_except_a_room_excepts_it_on_the_other_node(a, b, bus):
     (_ann, _), (ben, ben_id), (cat, _) = _client(a), _client(b), _client(b)
-    _server(b).join(ben_id, "muted")
-    _server(a).broadcast("/", "news", [], BroadcastOptions(except_rooms=frozenset({"muted"})))
+    _server(b).operations.join(ben_id, "muted")
+    _server(a).operations.broadcast(
+        "/", "news", [], BroadcastOptions(except_rooms=frozenset({"muted"}))
+    )
     bus.flush()
     assert _events(ben) == []
     assert _events(cat) == [["news"]]
@@ -152,14 +153,14 @@ def test_broadcast_except_a_room_excepts_it_on_the_other_node(a, b, bus):
 
 def test_binary_arguments_survive_the_trip_to_another_node(a, b, bus):
     ben, _ = _client(b)
-    _server(a).broadcast("/", "blob", [b"\x00\xff", {"nested": b"ok"}])
+    _server(a).operations.broadcast("/", "blob", [b"\x00\xff", {"nested": b"ok"}])
     bus.flush()
     assert _events(ben) == [["blob", b"\x00\xff", {"nested": b"ok"}]]
 
 
 def test_broadcast_in_a_namespace_the_other_node_lacks_is_ignored(a, b, bus):
     _server(a).namespaces.add("/chat")
-    _server(a).broadcast("/chat", "hi")
+    _server(a).operations.broadcast("/chat", "hi")
     bus.flush()
     assert b.events_of(ClusterMessageRejected) == []
     assert bus.delivered == 1
@@ -170,38 +171,38 @@ def test_broadcast_in_a_namespace_the_other_node_lacks_is_ignored(a, b, bus):
 
 def test_sockets_join_on_one_node_moves_sockets_on_the_other(a, b, bus):
     (_, ann_id), (_, ben_id) = _client(a), _client(b)
-    _server(a).sockets_join("/", BroadcastOptions(), "lobby")
+    _server(a).operations.sockets_join("/", BroadcastOptions(), "lobby")
     bus.flush()
-    assert _server(a).rooms(ann_id) == {ann_id, "lobby"}
-    assert _server(b).rooms(ben_id) == {ben_id, "lobby"}
+    assert _server(a).operations.rooms(ann_id) == {ann_id, "lobby"}
+    assert _server(b).operations.rooms(ben_id) == {ben_id, "lobby"}
 
 
 def test_sockets_join_selects_on_the_other_node_too(a, b, bus):
     (_, ben_id), (_, cat_id) = _client(b), _client(b)
-    _server(a).sockets_join("/", _room(cat_id), ["vip"])
+    _server(a).operations.sockets_join("/", _room(cat_id), ["vip"])
     bus.flush()
-    assert _server(b).rooms(ben_id) == {ben_id}
-    assert _server(b).rooms(cat_id) == {cat_id, "vip"}
+    assert _server(b).operations.rooms(ben_id) == {ben_id}
+    assert _server(b).operations.rooms(cat_id) == {cat_id, "vip"}
 
 
 def test_sockets_leave_on_one_node_empties_the_room_on_the_other(a, b, bus):
     _, ben_id = _client(b)
-    _server(b).join(ben_id, ["red", "blue"])
-    _server(a).sockets_leave("/", _room("red"), "red")
+    _server(b).operations.join(ben_id, ["red", "blue"])
+    _server(a).operations.sockets_leave("/", _room("red"), "red")
     bus.flush()
-    assert _server(b).rooms(ben_id) == {ben_id, "blue"}
+    assert _server(b).operations.rooms(ben_id) == {ben_id, "blue"}
 
 
 def test_local_sockets_join_does_not_travel(a, b, bus):
     _, ben_id = _client(b)
-    _server(a).sockets_join("/", BroadcastOptions(local=True), "lobby")
+    _server(a).operations.sockets_join("/", BroadcastOptions(local=True), "lobby")
     bus.flush()
-    assert _server(b).rooms(ben_id) == {ben_id}
+    assert _server(b).operations.rooms(ben_id) == {ben_id}
 
 
 def test_disconnect_sockets_disconnects_on_every_node(a, b, bus):
     (_, ann_id), (_, ben_id) = _client(a), _client(b)
-    _server(a).disconnect_sockets("/")
+    _server(a).operations.disconnect_sockets("/")
     bus.flush()
     for harness, socket_id in ((a, ann_id), (b, ben_id)):
         (gone,) = harness.events_of(SocketDisconnected)
@@ -213,7 +214,7 @@ def test_disconnect_sockets_disconnects_on_every_node(a, b, bus):
 
 def test_disconnect_sockets_with_close_closes_the_other_nodes_connections(a, b, bus):
     ben, _ = _client(b)
-    _server(a).disconnect_sockets("/", close=True)
+    _server(a).operations.disconnect_sockets("/", close=True)
     bus.flush()
     assert ben.engine.ws.closed
 
@@ -223,9 +224,9 @@ def test_disconnect_sockets_with_close_closes_the_other_nodes_connections(a, b, 
 
 def test_fetch_sockets_merges_local_and_remote_snapshots(a, b, bus):
     (_, ann_id), (_, ben_id) = _client(a), _client(b)
-    _server(b).join(ben_id, "red")
+    _server(b).operations.join(ben_id, "red")
     _server(b).socket(ben_id).data = {"user": "ben", "avatar": b"\x89PNG"}
-    request_id = _server(a).request_fetch_sockets("/")
+    request_id = _server(a).operations.request_fetch_sockets("/")
     bus.flush()
     (done,) = a.events_of(ClusterFetchCompleted)
     assert (done.request_id, done.timed_out) == (request_id, False)
@@ -238,9 +239,9 @@ def test_fetch_sockets_merges_local_and_remote_snapshots(a, b, bus):
 
 def test_fetch_sockets_selects_on_every_node(a, b, bus):
     (_, ann_id), (_, ben_id), _ = _client(a), _client(b), _client(b)
-    _server(a).join(ann_id, "red")
-    _server(b).join(ben_id, "red")
-    _server(a).request_fetch_sockets("/", _room("red"))
+    _server(a).operations.join(ann_id, "red")
+    _server(b).operations.join(ben_id, "red")
+    _server(a).operations.request_fetch_sockets("/", _room("red"))
     bus.flush()
     (done,) = a.events_of(ClusterFetchCompleted)
     assert [s.id for s in done.sockets] == [ann_id, ben_id]
@@ -249,7 +250,7 @@ def test_fetch_sockets_selects_on_every_node(a, b, bus):
 def test_local_fetch_sockets_completes_at_once_without_travelling(a, b, bus):
     _, ann_id = _client(a)
     _client(b)
-    _server(a).request_fetch_sockets("/", BroadcastOptions(local=True))
+    _server(a).operations.request_fetch_sockets("/", BroadcastOptions(local=True))
     a.pump()
     (done,) = a.events_of(ClusterFetchCompleted)
     assert [s.id for s in done.sockets] == [ann_id]
@@ -261,7 +262,7 @@ def test_fetch_sockets_times_out_with_what_arrived_when_a_node_is_silent(a, b, b
     _client(b)
     _server(a).cluster_peers = 1
     bus.silent.add("b")
-    _server(a).request_fetch_sockets("/", timeout=2.0)
+    _server(a).operations.request_fetch_sockets("/", timeout=2.0)
     bus.flush()
     a.advance(1.9)
     assert a.events_of(ClusterFetchCompleted) == []
@@ -274,7 +275,7 @@ def test_fetch_sockets_times_out_with_what_arrived_when_a_node_is_silent(a, b, b
 def test_fetch_sockets_with_an_unknown_peer_count_waits_for_its_deadline(a, b, bus):
     _client(a), _client(b)
     _server(a).cluster_peers = None
-    _server(a).request_fetch_sockets("/", timeout=1.0)
+    _server(a).operations.request_fetch_sockets("/", timeout=1.0)
     bus.flush()
     assert a.events_of(ClusterFetchCompleted) == []
     a.advance(1.0)
@@ -285,7 +286,7 @@ def test_fetch_sockets_with_an_unknown_peer_count_waits_for_its_deadline(a, b, b
 def test_fetch_sockets_of_a_single_node_completes_at_once():
     harness = Harness(SocketServer(id_generator=CountingIds()))
     _, socket_id = _client(harness)
-    _server(harness).request_fetch_sockets("/")
+    _server(harness).operations.request_fetch_sockets("/")
     harness.pump()
     (done,) = harness.events_of(ClusterFetchCompleted)
     assert ([s.id for s in done.sockets], done.timed_out) == ([socket_id], False)
@@ -298,7 +299,7 @@ def test_fetch_sockets_of_a_single_node_completes_at_once():
 def test_server_side_emit_reaches_the_other_nodes_only(a, b, bus):
     c = _node("c", 2)
     bus = Bus([a, b, c])
-    _server(a).server_side_emit("/", "reload", ["config", b"\x01"])
+    _server(a).operations.server_side_emit("/", "reload", ["config", b"\x01"])
     bus.flush()
     assert a.events_of(ServerSideEmitReceived) == []
     for harness in (b, c):
@@ -311,12 +312,12 @@ def test_server_side_emit_with_ack_collects_one_answer_per_node(a, b, bus):
     c = _node("c", 2)
     bus = Bus([a, b, c])
     _server(a).cluster_peers = 2
-    request_id = _server(a).server_side_emit("/", "load?", with_ack=True)
+    request_id = _server(a).operations.server_side_emit("/", "load?", with_ack=True)
     bus.flush()
     for harness, load in ((b, 0.5), (c, 0.25)):
         (asked,) = harness.events_of(ServerSideEmitReceived)
         assert asked.ack_id is not None
-        _server(harness).server_side_ack(asked.ack_id, [load])
+        _server(harness).operations.server_side_ack(asked.ack_id, [load])
         harness.pump()
     bus.flush()
     assert a.events_of(ServerSideEmitAcksCollected) == [
@@ -327,7 +328,7 @@ def test_server_side_emit_with_ack_collects_one_answer_per_node(a, b, bus):
 
 
 def test_server_side_emit_with_ack_times_out_when_a_node_does_not_answer(a, b, bus):
-    request_id = _server(a).server_side_emit("/", "load?", with_ack=True, timeout=3.0)
+    request_id = _server(a).operations.server_side_emit("/", "load?", with_ack=True, timeout=3.0)
     bus.flush()
     a.advance(3.0)
     assert a.events_of(ServerSideEmitAcksCollected) == [
@@ -336,17 +337,17 @@ def test_server_side_emit_with_ack_times_out_when_a_node_does_not_answer(a, b, b
 
 
 def test_server_side_ack_is_given_once(a, b, bus):
-    _server(a).server_side_emit("/", "load?", with_ack=True)
+    _server(a).operations.server_side_emit("/", "load?", with_ack=True)
     bus.flush()
     (asked,) = b.events_of(ServerSideEmitReceived)
-    _server(b).server_side_ack(asked.ack_id, [1])
+    _server(b).operations.server_side_ack(asked.ack_id, [1])
     with pytest.raises(LocalProtocolError):
-        _server(b).server_side_ack(asked.ack_id, [2])
+        _server(b).operations.server_side_ack(asked.ack_id, [2])
 
 
 def test_server_side_emit_with_ack_on_a_single_node_ends_at_once_empty():
     harness = Harness(SocketServer(id_generator=CountingIds()))
-    request_id = _server(harness).server_side_emit("/", "load?", with_ack=True)
+    request_id = _server(harness).operations.server_side_emit("/", "load?", with_ack=True)
     harness.pump()
     assert harness.events_of(ServerSideEmitAcksCollected) == [
         ServerSideEmitAcksCollected(request_id=request_id, responses=(), timed_out=False)
@@ -354,11 +355,11 @@ def test_server_side_emit_with_ack_on_a_single_node_ends_at_once_empty():
 
 
 def test_a_late_answer_is_ignored(a, b, bus):
-    _server(a).server_side_emit("/", "load?", with_ack=True, timeout=1.0)
+    _server(a).operations.server_side_emit("/", "load?", with_ack=True, timeout=1.0)
     bus.flush()
     a.advance(1.0)
     (asked,) = b.events_of(ServerSideEmitReceived)
-    _server(b).server_side_ack(asked.ack_id, ["late"])
+    _server(b).operations.server_side_ack(asked.ack_id, ["late"])
     b.pump()
     bus.flush()
     assert len(a.events_of(ServerSideEmitAcksCollected)) == 1
@@ -376,7 +377,7 @@ def _ack_all(client: SocketIOClient, *args: object) -> None:
 
 def test_broadcast_with_ack_collects_answers_from_every_node(a, b, bus):
     (ann, _), (ben, _), (cat, _) = _client(a), _client(b), _client(b)
-    broadcast_id = _server(a).broadcast("/", "vote?", timeout=5.0)
+    broadcast_id = _server(a).operations.broadcast("/", "vote?", timeout=5.0)
     bus.flush()
     for client, vote in ((ann, "yes"), (ben, "no"), (cat, "yes")):
         _ack_all(client, vote)
@@ -388,7 +389,7 @@ def test_broadcast_with_ack_collects_answers_from_every_node(a, b, bus):
 
 def test_broadcast_with_ack_waits_for_the_other_nodes_count(a, b, bus):
     ann, _ = _client(a)
-    _server(a).broadcast("/", "vote?", timeout=5.0)
+    _server(a).operations.broadcast("/", "vote?", timeout=5.0)
     _ack_all(ann, "yes")
     assert a.events_of(BroadcastAcksCollected) == []
     bus.flush()
@@ -400,7 +401,7 @@ def test_broadcast_with_ack_times_out_when_a_node_is_silent(a, b, bus):
     ann, _ = _client(a)
     _client(b)
     bus.silent.add("b")
-    _server(a).broadcast("/", "vote?", timeout=2.0)
+    _server(a).operations.broadcast("/", "vote?", timeout=2.0)
     bus.flush()
     _ack_all(ann, "yes")
     a.advance(2.0)
@@ -410,7 +411,7 @@ def test_broadcast_with_ack_times_out_when_a_node_is_silent(a, b, bus):
 
 def test_broadcast_with_ack_times_out_when_a_remote_client_is_silent(a, b, bus):
     (ben, _), _ = _client(b), _client(b)
-    _server(a).broadcast("/", "vote?", timeout=2.0)
+    _server(a).operations.broadcast("/", "vote?", timeout=2.0)
     bus.flush()
     _ack_all(ben, "no")
     bus.flush()
@@ -421,7 +422,7 @@ def test_broadcast_with_ack_times_out_when_a_remote_client_is_silent(a, b, bus):
 
 def test_a_remote_node_stops_relaying_answers_after_the_timeout(a, b, bus):
     ben, _ = _client(b)
-    _server(a).broadcast("/", "vote?", timeout=2.0)
+    _server(a).operations.broadcast("/", "vote?", timeout=2.0)
     bus.flush()
     b.advance(2.0)
     published = len(b.events_of(ClusterMessageReady))
@@ -431,7 +432,7 @@ def test_a_remote_node_stops_relaying_answers_after_the_timeout(a, b, bus):
 
 def test_broadcast_acks_of_a_local_broadcast_do_not_wait_for_other_nodes(a, b, bus):
     ann, _ = _client(a)
-    _server(a).broadcast("/", "vote?", [], BroadcastOptions(local=True), timeout=5.0)
+    _server(a).operations.broadcast("/", "vote?", [], BroadcastOptions(local=True), timeout=5.0)
     _ack_all(ann, "yes")
     (done,) = a.events_of(BroadcastAcksCollected)
     assert (done.responses, done.timed_out) == ((("yes",),), False)
@@ -456,7 +457,7 @@ def test_a_garbage_cluster_message_is_rejected_without_effect(b, garbage):
 
 def test_a_message_from_this_node_itself_is_ignored(a):
     ann, _ = _client(a)
-    _server(a).broadcast("/", "echo")
+    _server(a).operations.broadcast("/", "echo")
     a.pump()
     (published,) = a.events_of(ClusterMessageReady)
     assert _events(ann) == [["echo"]]
@@ -466,7 +467,7 @@ def test_a_message_from_this_node_itself_is_ignored(a):
 
 
 def test_a_response_meant_for_another_node_is_ignored(a):
-    request_id = _server(a).request_fetch_sockets("/")
+    request_id = _server(a).operations.request_fetch_sockets("/")
     stray = cluster.FetchSocketsResponse(
         uid="b", nsp="/", to="c", request_id=request_id, sockets=()
     )
@@ -477,7 +478,7 @@ def test_a_response_meant_for_another_node_is_ignored(a):
 
 def test_a_second_answer_from_the_same_node_is_ignored(a):
     _server(a).cluster_peers = 2
-    request_id = _server(a).request_fetch_sockets("/")
+    request_id = _server(a).operations.request_fetch_sockets("/")
     answer = cluster.FetchSocketsResponse(
         uid="b", nsp="/", to="a", request_id=request_id, sockets=()
     )
@@ -497,16 +498,16 @@ def test_a_single_node_publishes_nothing():
     harness = Harness(SocketServer(id_generator=CountingIds()))
     _client(harness)
     server = _server(harness)
-    server.broadcast("/", "hi", timeout=1.0)
-    server.sockets_join("/", BroadcastOptions(), "red")
-    server.server_side_emit("/", "hi")
-    server.disconnect_sockets("/")
+    server.operations.broadcast("/", "hi", timeout=1.0)
+    server.operations.sockets_join("/", BroadcastOptions(), "red")
+    server.operations.server_side_emit("/", "hi")
+    server.operations.disconnect_sockets("/")
     harness.pump()
     assert harness.events_of(ClusterMessageReady) == []
 
 
 def test_the_published_request_says_what_was_asked(a):
-    _server(a).sockets_join("/", _room("red"), ["blue", "green"])
+    _server(a).operations.sockets_join("/", _room("red"), ["blue", "green"])
     a.pump()
     (published,) = a.events_of(ClusterMessageReady)
     assert published.target is None
@@ -516,7 +517,7 @@ def test_the_published_request_says_what_was_asked(a):
 
 
 def test_a_response_is_published_for_its_requester_only(a, b, bus):
-    _server(a).request_fetch_sockets("/")
+    _server(a).operations.request_fetch_sockets("/")
     bus.flush()
     (response,) = b.events_of(ClusterMessageReady)
     assert response.target == "a"
@@ -526,7 +527,7 @@ def test_a_response_is_published_for_its_requester_only(a, b, bus):
 def test_an_unencodable_event_is_refused_before_anything_is_sent(a):
     ann, _ = _client(a)
     with pytest.raises(LocalProtocolError):
-        _server(a).broadcast("/", "bad", [object()])
+        _server(a).operations.broadcast("/", "bad", [object()])
     a.pump()
     assert a.events_of(ClusterMessageReady) == []
     assert _events(ann) == []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from sio_core import SocketServer
 from sio_core.events import SocketConnected, SocketConnecting
 from sio_core.ids import CountingIds
-from sio_core.socketio.server import SocketServer
 from sio_core.testing import Harness, SocketIOClient
 
 # 2023-11-14T22:13:20Z, a date with every field distinct.
@@ -17,6 +17,7 @@ def test_connect_to_main_namespace_replies_with_the_socket_id(peer):
     peer.ask("/")
     socket_id = peer.harness.app_events[-1].socket_id
     peer.server.accept(socket_id)
+    peer.server.release(socket_id)
     peer.harness.pump()
     assert peer.wire() == [f'0{{"sid":"{socket_id}"}}']
 
@@ -26,6 +27,7 @@ def test_connect_to_custom_namespace_replies_with_namespace_prefix(peer):
     peer.ask("/admin")
     socket_id = peer.harness.app_events[-1].socket_id
     peer.server.accept(socket_id)
+    peer.server.release(socket_id)
     peer.harness.pump()
     assert peer.wire() == [f'0/admin,{{"sid":"{socket_id}"}}']
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sio_core import BroadcastOptions
 from sio_core.errors import LocalProtocolError
 from sio_core.events import EventReceived
-from sio_core.socketio.adapter import BroadcastOptions
 
 RESERVED = [
     "connect",
@@ -89,7 +89,7 @@ def test_emit_with_reserved_name_raises(peer, name):
 def test_broadcast_with_reserved_name_raises(peer, name):
     peer.connect()
     with pytest.raises(LocalProtocolError, match="reserved"):
-        peer.server.broadcast("/", name)
+        peer.server.operations.broadcast("/", name)
     peer.harness.pump()
     assert peer.wire() == []
 
@@ -97,7 +97,7 @@ def test_broadcast_with_reserved_name_raises(peer, name):
 def test_broadcast_with_reserved_name_raises_even_with_options(peer):
     peer.connect()
     with pytest.raises(LocalProtocolError, match="reserved"):
-        peer.server.broadcast(
+        peer.server.operations.broadcast(
             "/", "disconnect", options=BroadcastOptions(volatile=True), timeout=1
         )
 

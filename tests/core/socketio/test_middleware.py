@@ -22,13 +22,14 @@ def test_connect_waits_for_a_decision(peer):
 
 def test_pending_socket_is_not_in_any_room(peer):
     socket_id = _pending(peer)
-    assert peer.server.rooms(socket_id) == frozenset()
-    assert list(peer.server.fetch_sockets("/")) == []
+    assert peer.server.operations.rooms(socket_id) == frozenset()
+    assert list(peer.server.operations.fetch_sockets("/")) == []
 
 
 def test_accept_sends_connect_and_reports_connected(peer):
     socket_id = _pending(peer)
     peer.server.accept(socket_id)
+    peer.server.release(socket_id)
     peer.harness.pump()
     assert peer.wire() == [f'0{{"sid":"{socket_id}"}}']
     assert peer.harness.app_events[-1] == SocketConnected(socket_id=socket_id, nsp="/")
@@ -154,5 +155,6 @@ def test_pending_sockets_of_several_namespaces_are_decided_independently(peer):
     other = _pending(peer, "/a")
     peer.server.reject(other, "no")
     peer.server.accept(main)
+    peer.server.release(main)
     peer.harness.pump()
     assert peer.wire() == ['4/a,{"message":"no"}', f'0{{"sid":"{main}"}}']

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 
 from sio_core.http import HttpRequest
+from sio_core.socketio._socket import Socket
 from sio_core.socketio.packets import PacketDecoder
-from sio_core.socketio.socket import Socket
 
 
 @dataclasses.dataclass(slots=True, eq=False)

@@ -1,63 +1,66 @@
 """This node's part in a cluster: what it publishes for the others, and what it does for them.
 
-:class:`ClusterNode` belongs to one :class:`~sio_core.socketio.server.SocketServer` and holds
-everything cluster-only: this node's id and peer count (read from the server, which keeps them
-public), the requests waiting for other nodes' answers, and the application of other nodes'
-requests to this node's sockets. It sees the server only through :class:`ClusterHost`, the
-server's public operations, plus a few callables (deliver an encoded packet, queue events, read
-the clock), so that the server's own state stays its own. The messages and their codec are in
-:mod:`sio_core.socketio.cluster`, the waiting in :mod:`sio_core.socketio.cluster_requests`.
+:class:`ClusterNode` belongs to one :class:`~sio_core.socketio._server.SocketServer` and holds
+everything cluster-only: this node's id, the requests waiting for other nodes' answers, and the
+application of other nodes' requests to this node's sockets. It never sees the server: it
+applies requests through :class:`LocalNode`, the local half of the operations (which never
+publishes, so a request cannot travel on), and it is handed the acks, a way to queue events,
+the clock and the peer count. The messages and their codec are in
+:mod:`sio_core.socketio.cluster`, the waiting in :mod:`sio_core.socketio._cluster_requests`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, TypedDict
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol, TypedDict
 
 from sio_core.errors import LocalProtocolError, RemoteProtocolError
-from sio_core.events import (
+from sio_core.socketio import cluster
+from sio_core.socketio._adapter import BroadcastOptions
+from sio_core.socketio._cluster_requests import ClusterRequests, Origin
+from sio_core.socketio._events import (
     ClusterMessageReady,
     ClusterMessageRejected,
-    Event,
     ServerSideEmitReceived,
 )
-from sio_core.socketio import cluster, packets
-from sio_core.socketio.acks import Acks
-from sio_core.socketio.adapter import BroadcastOptions
-from sio_core.socketio.cluster_requests import ClusterRequests, Origin
-from sio_core.socketio.namespace import Namespace, Namespaces
-from sio_core.socketio.packets import Packet, PacketType
-from sio_core.socketio.socket import SocketSnapshot
-
-Deliver = Callable[[Namespace, list[str | bytes], BroadcastOptions], list[str]]
-"""Queue an encoded packet for every local socket selected; returns the ids of those reached."""
+from sio_core.socketio._shared import Shared
+from sio_core.socketio._socket import SocketSnapshot
 
 
-class ClusterHost(Protocol):
-    """The server a :class:`ClusterNode` belongs to, as far as the node needs to know it."""
+class Delivery(NamedTuple):
+    """What a delivery did: the ack id its packet carried, and the sockets it reached."""
 
-    node_id: str | None
-    cluster_peers: int | None
-    namespaces: Namespaces
-    parser: packets.Parser
+    ack_id: int | None
+    reached: list[str]
+
+
+class LocalNode(Protocol):
+    """This node's sockets, as another node's request reaches them: here, and nowhere else."""
+
+    def has_namespace(self, name: str) -> bool: ...
+
+    def deliver(
+        self,
+        nsp: str,
+        event: str,
+        args: Sequence[Any],
+        options: BroadcastOptions,
+        *,
+        with_ack: bool,
+    ) -> Delivery: ...
 
     def fetch_sockets(self, nsp: str, options: BroadcastOptions) -> list[SocketSnapshot]: ...
 
     def sockets_join(
-        self, nsp: str, options: BroadcastOptions, rooms: str | Iterable[str]
+        self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]
     ) -> None: ...
 
     def sockets_leave(
-        self, nsp: str, options: BroadcastOptions, rooms: str | Iterable[str]
+        self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]
     ) -> None: ...
 
     def disconnect_sockets(self, nsp: str, options: BroadcastOptions, *, close: bool) -> None: ...
-
-    def broadcast(
-        self, nsp: str, event: str, args: Sequence[Any], options: BroadcastOptions
-    ) -> int | None: ...
 
 
 class _Address(TypedDict):
@@ -74,18 +77,18 @@ class ClusterNode:
 
     def __init__(
         self,
-        host: ClusterHost,
+        local: LocalNode,
+        shared: Shared,
         *,
-        acks: Acks,
-        deliver: Deliver,
-        emit: Callable[[Iterable[Event]], None],
-        now: Callable[[], float],
+        node_id: str | None,
+        peers: Callable[[], int | None],
     ) -> None:
-        self._host = host
-        self._acks = acks
-        self._deliver = deliver
-        self._emit = emit
-        self._now = now
+        self._local = local
+        self._node_id = node_id
+        self._cluster_peers = peers
+        self._acks = shared.acks
+        self._emit = shared.emit
+        self._now = shared.now
         self._requests = ClusterRequests()
         self._request_ids = itertools.count(1)
 
@@ -96,17 +99,17 @@ class ClusterNode:
 
         :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
         """
-        if self._host.node_id is None:
+        if self._node_id is None:
             raise LocalProtocolError("not in cluster mode: the server has no node_id")
-        return self._host.node_id
+        return self._node_id
 
     def _travels(self, options: BroadcastOptions) -> str | None:
         """This node's id when an operation with these options goes to the other nodes too."""
-        return None if options.local else self._host.node_id
+        return None if options.local else self._node_id
 
     def _peers(self, travels: str | None) -> int | None:
         """How many other nodes will answer a request: none when it does not travel."""
-        return 0 if travels is None else self._host.cluster_peers
+        return 0 if travels is None else self._cluster_peers()
 
     def _publish(self, message: cluster.ClusterMessage, target: str | None = None) -> None:
         """Hand a message to the backend, for every other node or only for ``target``."""
@@ -174,7 +177,7 @@ class ClusterNode:
     ) -> int | None:
         """Publish a server-side emit; with an ack, wait for each other node's answer."""
         request_id = next(self._request_ids) if with_ack else None
-        uid = self._host.node_id
+        uid = self._node_id
         if uid is not None:
             message = cluster.ServerSideEmit(
                 uid=uid, nsp=nsp, event=event, args=args, request_id=request_id
@@ -250,57 +253,52 @@ class ClusterNode:
             self._receive_response(message)
 
     def _receive_request(self, message: cluster.Request) -> None:
-        namespace = self._host.namespaces.get(message.nsp)
-        if isinstance(message, cluster.FetchSockets):
-            self._respond_fetch(namespace, message)
+        if not self._local.has_namespace(message.nsp):
+            self._request_without_namespace(message)  # a dynamic one not yet used here
+        elif isinstance(message, cluster.FetchSockets):
+            self._respond_fetch(message, self._local.fetch_sockets(message.nsp, message.options))
         elif isinstance(message, cluster.Broadcast):
-            self._remote_broadcast(namespace, message)
-        elif namespace is None:
-            return  # the namespace does not exist here (a dynamic one not yet used): no sockets
+            self._remote_broadcast(message)
         elif isinstance(message, cluster.ServerSideEmit):
             self._remote_server_side_emit(message)
-        else:
-            self._remote_room_operation(message)
-
-    def _remote_room_operation(
-        self, message: cluster.SocketsJoin | cluster.SocketsLeave | cluster.DisconnectSockets
-    ) -> None:
-        options = _local(message.options)
-        if isinstance(message, cluster.SocketsJoin):
-            self._host.sockets_join(message.nsp, options, message.rooms)
+        elif isinstance(message, cluster.SocketsJoin):
+            self._local.sockets_join(message.nsp, message.options, message.rooms)
         elif isinstance(message, cluster.SocketsLeave):
-            self._host.sockets_leave(message.nsp, options, message.rooms)
+            self._local.sockets_leave(message.nsp, message.options, message.rooms)
         else:
-            self._host.disconnect_sockets(message.nsp, options, close=message.close)
+            self._local.disconnect_sockets(message.nsp, message.options, close=message.close)
 
-    def _respond_fetch(self, namespace: Namespace | None, message: cluster.FetchSockets) -> None:
-        """Answer with this node's selected sockets (none when it lacks the namespace)."""
-        options = _local(message.options)
-        sockets = (
-            () if namespace is None else tuple(self._host.fetch_sockets(message.nsp, options))
-        )
+    def _request_without_namespace(self, message: cluster.Request) -> None:
+        """No sockets here; a request that wants an answer still gets one (an empty one)."""
+        if isinstance(message, cluster.FetchSockets):
+            self._respond_fetch(message, [])
+        elif isinstance(message, cluster.Broadcast) and message.request_id is not None:
+            self._report_count(message, 0)
+
+    def _respond_fetch(self, message: cluster.FetchSockets, sockets: list[SocketSnapshot]) -> None:
         origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
-        answer = cluster.FetchSocketsResponse(**self._address(origin), sockets=sockets)
+        answer = cluster.FetchSocketsResponse(**self._address(origin), sockets=tuple(sockets))
         self._publish(answer, target=origin.node)
 
-    def _remote_broadcast(self, namespace: Namespace | None, message: cluster.Broadcast) -> None:
+    def _remote_broadcast(self, message: cluster.Broadcast) -> None:
         """Deliver another node's broadcast; with acks, report the count, then relay answers."""
-        options = _local(message.options)
-        if message.request_id is None or message.timeout is None:
-            if namespace is not None:
-                self._host.broadcast(message.nsp, message.event, message.args, options)
+        with_ack = message.request_id is not None and message.timeout is not None
+        delivery = self._local.deliver(
+            message.nsp, message.event, message.args, message.options, with_ack=with_ack
+        )
+        if message.request_id is None or message.timeout is None or delivery.ack_id is None:
             return
         origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
-        delivered: list[str] = []
-        if namespace is not None:
-            ack_id = namespace.next_ack_id()
-            payload = [message.event, *message.args]
-            packet = Packet(PacketType.EVENT, message.nsp, payload, ack_id)
-            delivered = self._deliver(namespace, self._host.parser.encode(packet), options)
-            for socket_id in delivered:
-                self._requests.relay(socket_id, ack_id, origin, self._now() + message.timeout)
-        count = cluster.BroadcastClientCount(**self._address(origin), count=len(delivered))
-        self._publish(count, target=origin.node)
+        deadline = self._now() + message.timeout
+        for socket_id in delivery.reached:
+            self._requests.relay(socket_id, delivery.ack_id, origin, deadline)
+        self._report_count(message, len(delivery.reached))
+
+    def _report_count(self, message: cluster.Broadcast, count: int) -> None:
+        assert message.request_id is not None
+        origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
+        answer = cluster.BroadcastClientCount(**self._address(origin), count=count)
+        self._publish(answer, target=origin.node)
 
     def _remote_server_side_emit(self, message: cluster.ServerSideEmit) -> None:
         ack_id = None
@@ -326,8 +324,3 @@ class ClusterNode:
         else:
             events = self._acks.remote_answer(message.request_id, message.args)
         self._emit(events)
-
-
-def _local(options: BroadcastOptions) -> BroadcastOptions:
-    """The options of another node's request, applied here only: it must travel no further."""
-    return dataclasses.replace(options, local=True)

@@ -1,9 +1,16 @@
-"""The handshake of a Socket.IO socket: what the client sent when it asked to join a namespace."""
+"""The Socket: one client's presence in one namespace, as the core keeps it.
+
+What the Node docs list on the server-side Socket lives here: ``id`` (20 URL-safe characters,
+distinct from the Engine.IO sid), ``nsp``, ``handshake``, ``data`` (free for the application and
+seen by ``fetch_sockets``) and, through the namespace's adapter, ``rooms``. The socket always
+sits in the room named after its own id.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import enum
 from typing import Any
 
 from sio_core.http import HttpRequest
@@ -47,3 +54,39 @@ class Handshake:
 def _js_date_string(timestamp: float) -> str:
     moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
     return moment.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
+
+
+class SocketState(enum.Enum):
+    """A socket waits for a middleware decision, then is connected, then is gone."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@dataclasses.dataclass(slots=True, eq=False)
+class Socket:
+    """The core's record of one socket; the backend wraps it in the user-facing handle.
+
+    :param held: the encoded packets waiting for the socket's release, in order, while its
+        output is held (from ``accept`` to ``release``); ``None`` when it flows.
+    """
+
+    id: str
+    nsp: str
+    sid: str
+    handshake: Handshake
+    state: SocketState = SocketState.CONNECTING
+    data: Any = None
+    held: list[str | bytes] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketSnapshot:
+    """What ``fetch_sockets`` returns for one socket: a copy, taken at the time of the call."""
+
+    id: str
+    nsp: str
+    handshake: Handshake
+    rooms: frozenset[str]
+    data: Any

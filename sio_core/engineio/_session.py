@@ -33,17 +33,8 @@ from collections.abc import Callable
 
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
-from sio_core.engineio import answers
-from sio_core.engineio.packets import (
-    Packet,
-    PacketType,
-    decode_packet,
-    decode_payload,
-    encode_packet,
-    encode_payload,
-)
-from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError
-from sio_core.events import (
+from sio_core.engineio import _answers as answers
+from sio_core.engineio._events import (
     Event,
     HttpResponseReady,
     MessageReceived,
@@ -55,6 +46,15 @@ from sio_core.events import (
     WebSocketCloseRequested,
     WebSocketDataReady,
 )
+from sio_core.engineio._packets import (
+    Packet,
+    PacketType,
+    decode_packet,
+    decode_payload,
+    encode_packet,
+    encode_payload,
+)
+from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError
 from sio_core.http import HttpRequest
 
 CLOSE_TIMEOUT = 30.0

@@ -1,7 +1,7 @@
 """The HTTP answers of an Engine.IO server: error bodies, payloads, CORS and the sid cookie.
 
 Pure functions from options and a request to headers or a complete :class:`HttpResponse`, so the
-request routing in :mod:`sio_core.engineio.server` reads as a list of decisions.
+request routing in :mod:`sio_core.engineio._server` reads as a list of decisions.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sio_core.socketio.adapter import Adapter, InMemoryAdapter
+from sio_core.socketio._adapter import Adapter, InMemoryAdapter
 
 NamespaceMatcher = Callable[[str, dict[str, Any]], bool]
 """A predicate that decides, from a name and the client's auth payload, whether it exists."""
@@ -36,12 +36,11 @@ class DynamicNamespace:
 
 @dataclasses.dataclass(slots=True, eq=False)
 class Namespace:
-    """One namespace: its connected sockets, its room index and its ack id counter."""
+    """One namespace: its room index (which holds its connected sockets) and its ack ids."""
 
     name: str
     adapter: Adapter
     parent: DynamicNamespace | None = None
-    socket_ids: dict[str, None] = dataclasses.field(default_factory=dict)
     _ack_ids: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 
     def next_ack_id(self) -> int:

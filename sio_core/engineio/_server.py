@@ -4,35 +4,44 @@ Each HTTP request goes through a short pipeline of checks, in the order the Node
 them (transport, then sid or handshake method, ``allow_request``, protocol version), and every
 refusal is a :class:`~sio_core.errors.RequestRefused` turned into the Engine.IO JSON error body
 at one place, :meth:`EngineServer.receive_request`.
+
+A WebSocket upgrade request must also be a valid opening handshake (RFC 6455 section 4.2.1):
+``GET``, ``Connection`` listing ``upgrade``, a ``Sec-WebSocket-Key`` that is 16 bytes in base64,
+and ``Sec-WebSocket-Version: 13``. One that is not is answered 400 before anything else happens:
+no session is opened, no WebSocket accepted. In Node the ``ws`` package makes these checks, once
+Engine.IO's own passed, and answers 400 with the messages used here.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
-from sio_core.engineio import answers
-from sio_core.engineio.packets import (
-    SEPARATOR,
-    Packet,
-    PacketType,
-    encode_packet,
-    encode_payload,
-)
-from sio_core.engineio.session import Session, SessionContext, SessionState, Timer, Transport
-from sio_core.errors import (
-    DisconnectReason,
-    EngineErrorCode,
-    LocalProtocolError,
-    RemoteProtocolError,
-    RequestRefused,
-)
-from sio_core.events import (
+from sio_core.engineio import _answers as answers
+from sio_core.engineio._events import (
     Event,
     HttpResponseReady,
     SessionOpened,
     WebSocketAccepted,
     WebSocketCloseRequested,
     WebSocketDataReady,
+)
+from sio_core.engineio._packets import (
+    SEPARATOR,
+    Packet,
+    PacketType,
+    encode_packet,
+    encode_payload,
+)
+from sio_core.engineio._session import Session, SessionContext, SessionState, Timer, Transport
+from sio_core.errors import (
+    DisconnectReason,
+    EngineErrorCode,
+    LocalProtocolError,
+    RemoteProtocolError,
+    RequestRefused,
 )
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import IdGenerator
@@ -144,6 +153,12 @@ class EngineServer:
         if session is not None:
             session.close(DisconnectReason.FORCED_CLOSE, "closed by the server")
 
+    def close_all(self) -> None:
+        """Shut down: close every session (``forced close``, as Node's ``engine.close()``); each
+        sends its output first."""
+        for session in list(self._sessions.values()):
+            session.close(DisconnectReason.FORCED_CLOSE, "server shutting down")
+
     def writable(self, sid: str) -> bool:
         """Whether the transport can take a message now (a volatile message is dropped if not).
 
@@ -187,7 +202,8 @@ class EngineServer:
         if sid is None:
             self._handshake(request_id, request, Transport(transport), query.get("EIO"), cors)
         elif request.wants_websocket:
-            self._websocket_for_session(request_id, self._session(sid), Transport(transport))
+            session = self._session(sid)
+            self._websocket_for_session(request_id, request, session, Transport(transport))
         else:
             self._polling(request_id, request, self._session(sid), Transport(transport), cors)
 
@@ -212,6 +228,8 @@ class EngineServer:
             raise RequestRefused(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION)
         if request.wants_websocket != (transport is Transport.WEBSOCKET):
             raise RequestRefused(EngineErrorCode.BAD_REQUEST)
+        if transport is Transport.WEBSOCKET:
+            _check_websocket_handshake(request)
         session = Session(self._new_id(), transport, request, self._ctx)
         self._sessions[session.sid] = session
         cookie = answers.cookie_header(self.config.cookie, session.sid)
@@ -237,12 +255,15 @@ class EngineServer:
             message = verdict if isinstance(verdict, str) else None
             raise RequestRefused(EngineErrorCode.FORBIDDEN, message)
 
-    def _websocket_for_session(self, request_id: int, session: Session, asked: Transport) -> None:
+    def _websocket_for_session(
+        self, request_id: int, request: HttpRequest, session: Session, asked: Transport
+    ) -> None:
         """A WebSocket with a known sid: an upgrade probe, or one to accept and close at once.
 
         Node accepts a WebSocket for a session that already runs on (or is moving to) WebSocket,
         and closes it straight away; so do we.
         """
+        _check_websocket_handshake(request)
         self._events.append(WebSocketAccepted(request_id=request_id))
         upgradable = (
             asked is Transport.WEBSOCKET
@@ -307,3 +328,33 @@ class EngineServer:
             dirty, self._dirty = self._dirty, {}
             for session in dirty.values():
                 session.flush()
+
+
+def _check_websocket_handshake(request: HttpRequest) -> None:
+    """Refuse an upgrade request that is not a valid WebSocket opening handshake (RFC 6455)."""
+    problem = _websocket_handshake_problem(request)
+    if problem is not None:
+        raise RequestRefused(EngineErrorCode.BAD_REQUEST, problem)
+
+
+def _websocket_handshake_problem(request: HttpRequest) -> str | None:
+    if request.method != "GET":
+        return "Invalid HTTP method"
+    tokens = (request.header("connection") or "").lower().split(",")
+    if "upgrade" not in {token.strip() for token in tokens}:
+        return "Missing or invalid Connection header"
+    if not _is_websocket_key(request.header("sec-websocket-key")):
+        return "Missing or invalid Sec-WebSocket-Key header"
+    if request.header("sec-websocket-version") != "13":
+        return "Missing or invalid Sec-WebSocket-Version header"
+    return None
+
+
+def _is_websocket_key(key: str | None) -> bool:
+    """A nonce of 16 bytes in base64, as the RFC asks (so, 24 characters)."""
+    if key is None:
+        return False
+    try:
+        return len(base64.b64decode(key.strip(), validate=True)) == 16
+    except (binascii.Error, ValueError):
+        return False

@@ -1,0 +1,177 @@
+"""The events of the Socket.IO layer: one socket at a time, its acks, and the cluster.
+
+Socket events follow a socket from ``SocketConnecting`` (a middleware decision is due) to
+``SocketDisconnected``; ack events end what the server waits for; cluster events are what a
+cluster backend publishes and what the other nodes asked or answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sio_core.engineio._events import Event
+from sio_core.errors import AckAbandonReason, DisconnectReason
+from sio_core.socketio._socket import Handshake, SocketSnapshot
+
+# -- Socket.IO events: what the application reacts to, one socket at a time ----------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketConnecting(Event):
+    """A client asked to join namespace ``nsp``; the socket waits for a middleware decision.
+
+    Answer with ``accept(socket_id)`` or ``reject(socket_id, message, data)``.
+    """
+
+    socket_id: str
+    nsp: str
+    handshake: Handshake
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketConnected(Event):
+    """The socket was accepted and the client told so (Node's ``connection`` event)."""
+
+    socket_id: str
+    nsp: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class EventReceived(Event):
+    """The client emitted ``event`` with ``args``; when ``ack_id`` is set it awaits an answer.
+
+    Answer with ``ack(socket_id, ack_id, args)``: the core never replies on its own.
+    """
+
+    socket_id: str
+    nsp: str
+    event: str
+    args: tuple[Any, ...]
+    ack_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AckReceived(Event):
+    """The client answered the server's emit ``ack_id``."""
+
+    socket_id: str
+    ack_id: int
+    args: tuple[Any, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AckAbandoned(Event):
+    """No answer will come for emit ``ack_id``: its timeout passed, or the socket left.
+
+    :param reason: :attr:`~sio_core.errors.AckAbandonReason.TIMEOUT` or ``DISCONNECTED``.
+    """
+
+    socket_id: str
+    ack_id: int
+    reason: AckAbandonReason
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BroadcastAcksCollected(Event):
+    """Every recipient of broadcast ``broadcast_id`` answered, or its timeout passed.
+
+    :param responses: one tuple of arguments per recipient that answered, in arrival order;
+        :func:`~sio_core.ack_value` turns each into what the application sees.
+    :param timed_out: True when some recipients did not answer in time.
+    """
+
+    broadcast_id: int
+    responses: tuple[tuple[Any, ...], ...]
+    timed_out: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketErrored(Event):
+    """Node's socket ``error`` event: the connection broke a rule and is about to close."""
+
+    socket_id: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketDisconnecting(Event):
+    """The socket is leaving; ``rooms`` are the rooms it was in (Node's ``disconnecting``)."""
+
+    socket_id: str
+    nsp: str
+    reason: DisconnectReason
+    rooms: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SocketDisconnected(Event):
+    """The socket is gone and out of every room (Node's ``disconnect``); reported exactly once."""
+
+    socket_id: str
+    nsp: str
+    reason: DisconnectReason
+
+
+# -- cluster events: what a cluster backend publishes, and what other nodes asked or answered --
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterMessageReady(Event):
+    """Publish ``message`` to the other nodes of the cluster (only in cluster mode).
+
+    :param target: the node id the message is for (a response to its request), or ``None`` for
+        every other node. Hand the bytes over as they are, to each node's
+        ``receive_cluster_message``.
+    """
+
+    message: bytes
+    target: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterMessageRejected(Event):
+    """A cluster message did not decode and was dropped; nothing else happened (for logs)."""
+
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSideEmitReceived(Event):
+    """Node ``origin`` emitted ``event`` to the other nodes (Node's ``serverSideEmit``).
+
+    When ``ack_id`` is set the sender waits for one answer: give it with
+    ``server_side_ack(ack_id, args)``.
+    """
+
+    nsp: str
+    event: str
+    args: tuple[Any, ...]
+    origin: str
+    ack_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSideEmitAcksCollected(Event):
+    """Every other node answered server-side emit ``request_id``, or its timeout passed.
+
+    :param responses: one tuple of arguments per node that answered, in arrival order.
+    :param timed_out: True when fewer nodes than expected answered in time.
+    """
+
+    request_id: int
+    responses: tuple[tuple[Any, ...], ...]
+    timed_out: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterFetchCompleted(Event):
+    """The answer to ``request_fetch_sockets``: this node's sockets, then the other nodes'.
+
+    :param sockets: snapshots of the selected sockets of every node that answered in time.
+    :param timed_out: True when fewer nodes than expected answered in time.
+    """
+
+    request_id: int
+    sockets: tuple[SocketSnapshot, ...]
+    timed_out: bool

@@ -1,0 +1,258 @@
+"""What selects sockets: rooms, broadcasts and their one delivery path, the server utilities
+(``fetch_sockets``, ``sockets_join``/``sockets_leave``, ``disconnect_sockets``) and the requests
+to the other nodes of a cluster.
+
+Every operation picks sockets through a namespace's adapter, as
+:class:`~sio_core.socketio._adapter.BroadcastOptions` say. Each is written in two halves:
+:class:`LocalSockets` applies it to this node's sockets and does nothing else, and
+:class:`Operations` (the server's ``operations``, the public one) first sends it to the other
+nodes, unless it is flagged ``local``, then has :class:`LocalSockets` apply it here. Another
+node's request goes straight to :class:`LocalSockets`, so it cannot travel any further: the
+halves, not a flag, stop the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import count
+from typing import Any
+
+from sio_core.errors import LocalProtocolError
+from sio_core.socketio import packets
+from sio_core.socketio._adapter import BroadcastOptions
+from sio_core.socketio._cluster_node import ClusterNode, Delivery
+from sio_core.socketio._namespace import Namespace, Namespaces
+from sio_core.socketio._shared import Shared
+from sio_core.socketio._socket import SocketSnapshot
+from sio_core.socketio._sockets import Sockets
+from sio_core.socketio.packets import Packet, PacketType
+
+_ALL = BroadcastOptions()
+
+Rooms = str | Iterable[str]
+"""One room name, or several."""
+
+
+def check_event_name(event: str) -> None:
+    """Refuse a name that may not travel in an EVENT packet (``connect``, ``disconnect``...)."""
+    if event in packets.RESERVED_EVENTS:
+        raise LocalProtocolError(f"{event!r} is a reserved event name")
+
+
+def room_names(rooms: Rooms) -> tuple[str, ...]:
+    """``"a"`` and ``["a", "b"]`` both name rooms."""
+    return (rooms,) if isinstance(rooms, str) else tuple(rooms)
+
+
+class LocalSockets:
+    """Each operation applied to this node's sockets only: what other nodes' requests use."""
+
+    def __init__(self, sockets: Sockets, namespaces: Namespaces, parser: packets.Parser) -> None:
+        self._sockets = sockets
+        self._namespaces = namespaces
+        self._parser = parser
+
+    def namespace(self, name: str) -> Namespace:
+        """The namespace ``name``.
+
+        :raises LocalProtocolError: there is none (a dynamic one is created by a client only).
+        """
+        namespace = self._namespaces.get(name)
+        if namespace is None:
+            raise LocalProtocolError(f"no namespace {name!r}")
+        return namespace
+
+    def has_namespace(self, name: str) -> bool:
+        """Whether namespace ``name`` exists here (a dynamic one may not yet)."""
+        return self._namespaces.get(name) is not None
+
+    def deliver(
+        self,
+        nsp: str,
+        event: str,
+        args: Sequence[Any],
+        options: BroadcastOptions,
+        *,
+        with_ack: bool,
+    ) -> Delivery:
+        """Encode ``event`` once and queue it for every selected socket: the one delivery path.
+
+        With ``with_ack`` the packet carries a fresh ack id, which every recipient answers.
+        """
+        namespace = self.namespace(nsp)
+        ack_id = namespace.next_ack_id() if with_ack else None
+        parts = self._parser.encode(Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
+        reached = [
+            socket_id
+            for socket_id in namespace.adapter.matching(options)
+            if self._sockets.deliver(socket_id, parts, volatile=options.volatile)
+        ]
+        return Delivery(ack_id=ack_id, reached=reached)
+
+    def fetch_sockets(self, nsp: str, options: BroadcastOptions) -> list[SocketSnapshot]:
+        """A snapshot of every selected socket."""
+        matching = self.namespace(nsp).adapter.matching(options)
+        return [self._sockets.snapshot(socket_id) for socket_id in matching]
+
+    def sockets_join(self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]) -> None:
+        """Make every selected socket join the rooms."""
+        adapter = self.namespace(nsp).adapter
+        for socket_id in list(adapter.matching(options)):
+            adapter.add_all(socket_id, rooms)
+
+    def sockets_leave(self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]) -> None:
+        """Make every selected socket leave the rooms."""
+        adapter = self.namespace(nsp).adapter
+        for socket_id in list(adapter.matching(options)):
+            for room in rooms:
+                adapter.delete(socket_id, room)
+
+    def disconnect_sockets(self, nsp: str, options: BroadcastOptions, *, close: bool) -> None:
+        """Disconnect every selected socket still connected when its turn comes."""
+        for socket_id in list(self.namespace(nsp).adapter.matching(options)):
+            socket = self._sockets.get(socket_id)
+            if socket is not None and self._sockets.is_connected(socket_id):
+                self._sockets.disconnect(socket, close=close)
+
+
+class Operations:
+    """Rooms, and what selects sockets; reached as ``SocketServer.operations``.
+
+    Like every command of the server these only queue output, which leaves on the next
+    ``events()``. In cluster mode (the server has a ``node_id``) each operation not flagged
+    ``local`` also goes to the other nodes as a :class:`~sio_core.events.ClusterMessageReady`.
+    """
+
+    def __init__(
+        self,
+        local: LocalSockets,
+        cluster: ClusterNode,
+        sockets: Sockets,
+        shared: Shared,
+    ) -> None:
+        self._local = local
+        self._cluster = cluster
+        self._sockets = sockets
+        self._acks = shared.acks
+        self._emit = shared.emit
+        self._now = shared.now
+        self._broadcast_ids = count(1)
+
+    # -- one socket's rooms -----------------------------------------------------------------
+
+    def join(self, socket_id: str, rooms: Rooms) -> None:
+        """Put a connected socket in one room or several."""
+        socket = self._sockets.connected(socket_id)
+        self._local.namespace(socket.nsp).adapter.add_all(socket_id, room_names(rooms))
+
+    def leave(self, socket_id: str, room: str) -> None:
+        """Take a connected socket out of one room."""
+        socket = self._sockets.connected(socket_id)
+        self._local.namespace(socket.nsp).adapter.delete(socket_id, room)
+
+    def rooms(self, socket_id: str) -> frozenset[str]:
+        """The rooms a socket is in (empty once it is gone)."""
+        socket = self._sockets.get(socket_id)
+        if socket is None:
+            return frozenset()
+        return self._local.namespace(socket.nsp).adapter.rooms_of(socket_id)
+
+    # -- broadcasting -----------------------------------------------------------------------
+
+    def broadcast(
+        self,
+        nsp: str,
+        event: str,
+        args: Sequence[Any] = (),
+        options: BroadcastOptions = _ALL,
+        *,
+        timeout: float | None = None,
+    ) -> int | None:
+        """Send ``event`` to every socket the options select, encoding it once.
+
+        With a ``timeout``, every recipient is asked to acknowledge and the answers are
+        collected into one :class:`~sio_core.events.BroadcastAcksCollected`, whose id is returned.
+        In a cluster, the other nodes' recipients are asked too and their answers collected.
+        """
+        check_event_name(event)
+        with_ack = timeout is not None
+        delivery = self._local.deliver(nsp, event, args, options, with_ack=with_ack)
+        broadcast_id = next(self._broadcast_ids) if with_ack else None
+        peers = self._cluster.publish_broadcast(
+            nsp, event, args, options, request_id=broadcast_id, timeout=timeout
+        )
+        if timeout is None or broadcast_id is None or delivery.ack_id is None:
+            return None
+        recipients = [(socket_id, delivery.ack_id) for socket_id in delivery.reached]
+        deadline = self._now() + timeout
+        self._emit(self._acks.expect_broadcast(broadcast_id, recipients, deadline, peers=peers))
+        return broadcast_id
+
+    # -- the server utilities, with the broadcast operators in front ---------------------------
+
+    def fetch_sockets(self, nsp: str, options: BroadcastOptions = _ALL) -> list[SocketSnapshot]:
+        """A snapshot of every socket of this node the options select (see
+        :meth:`request_fetch_sockets` for the whole cluster)."""
+        return self._local.fetch_sockets(nsp, options)
+
+    def sockets_join(self, nsp: str, options: BroadcastOptions, rooms: Rooms) -> None:
+        """Make every selected socket join the rooms."""
+        names = room_names(rooms)
+        self._local.namespace(nsp)
+        self._cluster.publish_sockets_join(nsp, options, names)
+        self._local.sockets_join(nsp, options, names)
+
+    def sockets_leave(self, nsp: str, options: BroadcastOptions, rooms: Rooms) -> None:
+        """Make every selected socket leave the rooms."""
+        names = room_names(rooms)
+        self._local.namespace(nsp)
+        self._cluster.publish_sockets_leave(nsp, options, names)
+        self._local.sockets_leave(nsp, options, names)
+
+    def disconnect_sockets(
+        self, nsp: str, options: BroadcastOptions = _ALL, *, close: bool = False
+    ) -> None:
+        """Disconnect every selected socket (and close their connections with ``close``)."""
+        self._local.namespace(nsp)
+        self._cluster.publish_disconnect_sockets(nsp, options, close=close)
+        self._local.disconnect_sockets(nsp, options, close=close)
+
+    # -- requests to the other nodes --------------------------------------------------------
+
+    def server_side_emit(
+        self,
+        nsp: str,
+        event: str,
+        args: Sequence[Any] = (),
+        *,
+        with_ack: bool = False,
+        timeout: float = 5.0,
+    ) -> int | None:
+        """Send an event to the other nodes of a cluster: with one node there are none.
+
+        Each other node gets a :class:`~sio_core.events.ServerSideEmitReceived`. With
+        ``with_ack``, each answers once and the answers end in one
+        :class:`~sio_core.events.ServerSideEmitAcksCollected`, whose request id is returned;
+        with one node it ends at once, empty (Node's ``ack(null, [])``).
+        """
+        check_event_name(event)
+        self._local.namespace(nsp)
+        return self._cluster.server_side_emit(
+            nsp, event, tuple(args), with_ack=with_ack, timeout=timeout
+        )
+
+    def server_side_ack(self, ack_id: int, args: Sequence[Any] = ()) -> None:
+        """Answer another node's server-side emit (:class:`ServerSideEmitReceived` ``ack_id``)."""
+        self._cluster.server_side_ack(ack_id, tuple(args))
+
+    def request_fetch_sockets(
+        self, nsp: str, options: BroadcastOptions = _ALL, *, timeout: float = 5.0
+    ) -> int:
+        """Start a ``fetch_sockets`` across the cluster; returns the request id.
+
+        The answer comes as one :class:`~sio_core.events.ClusterFetchCompleted`: this node's
+        sockets, then those of each node that answered by the deadline. With one node, or with
+        ``local``, it comes at once; :meth:`fetch_sockets` is the synchronous local form.
+        """
+        local = self._local.fetch_sockets(nsp, options)
+        return self._cluster.request_fetch_sockets(nsp, options, local, timeout)

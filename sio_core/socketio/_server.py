@@ -1,0 +1,416 @@
+"""The Socket.IO v5 server core: Engine.IO sessions in, sockets, events and acks out.
+
+:class:`SocketServer` is the one object a backend drives. It wraps an Engine.IO
+:class:`~sio_core.EngineServer` (reached only through the methods here), passes its transport
+events through untouched, and turns its messages into Socket.IO packets, then into events for
+the application. Rooms, broadcasts and the other operations that select sockets are on
+``operations`` (:mod:`sio_core.socketio._operations`).
+
+Connecting: a CONNECT makes a :class:`~sio_core.events.SocketConnecting` and the socket waits
+for ``accept`` or ``reject``. ``accept`` queues the CONNECT reply and *holds* the socket's
+output: the CONNECT, its own emits and acks, and the broadcasts that reach it wait, in order,
+until ``release(socket_id)``. The backend releases it when the connection handlers have run up
+to their first suspension, so that, as in Node, the client learns it is connected only after
+the handlers' first synchronous part ran (a room they join is joined before any event that
+client can trigger). ``release`` is idempotent, and a no-op for a socket gone or not held.
+
+======================================================  ===================================
+while a socket is held, it ends by                      its held output
+======================================================  ===================================
+the server: ``disconnect``, ``disconnect_sockets``,     leaves first, then the DISCONNECT
+``close``, ``close_all``, a rule the client broke       (or the close): the client sees
+                                                        CONNECT, then the end, as in Node
+the client: its DISCONNECT, or its connection gone      is dropped: nobody is left to read it
+======================================================  ===================================
+
+Disconnect semantics (Node 4.x): a socket leaves with ``disconnecting`` (its rooms still listed),
+then leaves its rooms, then ``disconnect``; both exactly once. Who ends it decides the reason:
+
+========================================  ======================================
+what happened                             reason
+========================================  ======================================
+``disconnect(socket_id)``                 ``server namespace disconnect``
+client DISCONNECT packet                  ``client namespace disconnect``
+``close_all()``                           ``server shutting down``
+``close(sid)``                            ``forced close``
+Socket.IO decode error                    ``forced close`` (after an ``error``)
+packet invalid in the connection's state  ``forced server close``
+no namespace within ``connect_timeout``   ``forced server close``
+Engine.IO session ended                   its own reason (``ping timeout``...)
+========================================  ======================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sio_core.config import SocketConfig
+from sio_core.engineio._events import Event, MessageReceived, SessionClosed, SessionOpened
+from sio_core.engineio._server import EngineServer
+from sio_core.errors import (
+    AckAbandonReason,
+    DisconnectReason,
+    LocalProtocolError,
+    RemoteProtocolError,
+)
+from sio_core.http import HttpRequest
+from sio_core.ids import IdGenerator
+from sio_core.socketio import packets
+from sio_core.socketio._acks import Acks
+from sio_core.socketio._client import Client
+from sio_core.socketio._cluster_node import ClusterNode
+from sio_core.socketio._events import AckAbandoned, EventReceived, SocketErrored
+from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
+from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
+from sio_core.socketio._shared import Shared
+from sio_core.socketio._socket import Handshake, Socket, SocketState
+from sio_core.socketio._sockets import Sockets
+from sio_core.socketio.packets import Packet, PacketType
+
+
+class SocketServer:
+    """A sans-IO Socket.IO server, driven as :class:`sio_core.surface.TransportCore` says.
+
+    Commands (``accept``, ``emit``, ``disconnect``...) only queue output; it leaves on the next
+    :meth:`events`. Rooms, broadcasts and the server utilities are on :attr:`operations`.
+
+    :param node_id: this node's id in a cluster (unique per process: the backend draws it).
+        When set, every operation that selects sockets and is not flagged ``local`` also goes to
+        the other nodes as a :class:`~sio_core.events.ClusterMessageReady` (see
+        ``docs/cluster.md``); ``None`` (the default) is a single node.
+    """
+
+    def __init__(
+        self,
+        config: SocketConfig | None = None,
+        *,
+        id_generator: IdGenerator,
+        adapter_factory: AdapterFactory | None = None,
+        parser: packets.Parser | None = None,
+        node_id: str | None = None,
+    ) -> None:
+        self.config = config or SocketConfig()
+        self.parser: packets.Parser = parser or packets.JsonParser()
+        self.namespaces = Namespaces(adapter_factory)
+        self.node_id = node_id
+        self.cluster_peers: int | None = None
+        """How many *other* nodes answer requests; ``None``: unknown, wait out each timeout.
+
+        The backend keeps it current (a Redis backend counts the channel's subscribers, as
+        Node's ``serverCount()`` does); each request reads it when it starts."""
+        self._engine = EngineServer(self.config.engine, id_generator=id_generator)
+        self._new_id = id_generator
+        self._events: list[Event] = []
+        self._acks = Acks()
+        self._now = 0.0
+        shared = Shared(acks=self._acks, emit=self._events.extend, now=self._clock)
+        self._sockets = Sockets(self._engine, self.parser, self.namespaces, shared)
+        local = LocalSockets(self._sockets, self.namespaces, self.parser)
+        self._cluster = ClusterNode(local, shared, node_id=node_id, peers=self._peers)
+        self.operations = Operations(local, self._cluster, self._sockets, shared)
+        """Rooms, broadcasts and the utilities that select sockets."""
+
+    # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
+
+    @property
+    def max_http_buffer_size(self) -> int:
+        """The most bytes one POST body or one WebSocket message may hold."""
+        return self._engine.max_http_buffer_size
+
+    def owns(self, request: HttpRequest) -> bool:
+        """Whether the request is under the Socket.IO path."""
+        return self._engine.owns(request)
+
+    def receive_request(self, request_id: int, request: HttpRequest, now: float) -> None:
+        """One complete HTTP request."""
+        self._tick(now)
+        self._engine.receive_request(request_id, request, now)
+        self._pull()
+
+    def request_aborted(self, request_id: int, now: float) -> None:
+        """The client went away before its request was answered."""
+        self._tick(now)
+        self._engine.request_aborted(request_id, now)
+        self._pull()
+
+    def receive_ws_message(self, ws_id: int, message: str | bytes, now: float) -> None:
+        """One WebSocket message."""
+        self._tick(now)
+        self._engine.receive_ws_message(ws_id, message, now)
+        self._pull()
+
+    def ws_message_too_large(self, ws_id: int, now: float) -> None:
+        """A WebSocket message went past the limit."""
+        self._tick(now)
+        self._engine.ws_message_too_large(ws_id, now)
+        self._pull()
+
+    def ws_closed(self, ws_id: int, now: float, *, error: bool = False) -> None:
+        """A WebSocket went away."""
+        self._tick(now)
+        self._engine.ws_closed(ws_id, now, error=error)
+        self._pull()
+
+    def next_deadline(self) -> float | None:
+        """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests."""
+        deadlines = (
+            self._engine.next_deadline(),
+            self._acks.next_deadline(),
+            self._sockets.next_deadline(),
+            self._cluster.next_deadline(),
+        )
+        return min((d for d in deadlines if d is not None), default=None)
+
+    def handle_timeout(self, now: float) -> None:
+        """Fire every deadline due at ``now``."""
+        self._tick(now)
+        self._engine.handle_timeout(now)
+        self._pull()
+        self._events.extend(self._acks.handle_timeout(now))
+        self._cluster.handle_timeout(now)
+        self._sockets.handle_timeout(now)
+        self._pull()
+
+    def events(self) -> list[Event]:
+        """What happened since the last call, output flushed."""
+        self._pull()
+        events = self._events[:]
+        self._events.clear()  # cleared, not replaced: the operations hold its ``extend``
+        return events
+
+    def receive_cluster_message(self, data: bytes, now: float) -> None:
+        """Apply a message another node published (its :class:`ClusterMessageReady` bytes).
+
+        Requests are applied to this node's sockets (and travel no further) and answered
+        when they want an answer; responses feed the requests waiting for them. A message
+        from this node itself (a pub/sub channel echoes it) or a response meant for another
+        node is ignored; one that does not decode is dropped with a
+        :class:`~sio_core.events.ClusterMessageRejected`.
+
+        :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
+        """
+        self._cluster.uid()  # outside cluster mode this raises before the clock moves
+        self._tick(now)
+        self._cluster.receive(data)
+        self._pull()
+
+    # -- connections: the Engine.IO sessions under the sockets ---------------------------------
+
+    @property
+    def sids(self) -> list[str]:
+        """The sids of the open Engine.IO sessions."""
+        return self._engine.sids
+
+    def transport_of(self, sid: str) -> str | None:
+        """``"polling"`` or ``"websocket"``: what session ``sid`` runs on; None once it is gone."""
+        return self._engine.transport_of(sid)
+
+    def watch_packets(self, sid: str, on: bool = True) -> bool:
+        """Pass on session ``sid``'s packet events (``socket.conn``'s ``packet``, ``drain``...).
+
+        They come through :meth:`events` untouched, like every Engine.IO session event.
+        """
+        return self._engine.watch_packets(sid, on)
+
+    def close(self, sid: str) -> None:
+        """Close connection ``sid`` (Node's ``socket.conn.close()``): each of its sockets leaves
+        with ``forced close``, after the output it held; a no-op once it is gone."""
+        client = self._sockets.client(sid)
+        if client is not None:
+            self._sockets.close_connection(client)
+
+    # -- from Engine.IO --------------------------------------------------------------------
+
+    def _pull(self) -> None:
+        while engine_events := self._engine.events():
+            for event in engine_events:
+                self._translate(event)
+
+    def _translate(self, event: Event) -> None:
+        if isinstance(event, MessageReceived):
+            self._receive_message(event.sid, event.data)
+            return
+        if isinstance(event, SessionOpened):
+            deadline = self._now + self.config.connect_timeout
+            self._sockets.open_client(event.sid, event.request, deadline)
+        elif isinstance(event, SessionClosed):
+            client = self._sockets.client(event.sid)
+            if client is not None:
+                self._sockets.close_client(client, event.reason, close_engine=False)
+        self._events.append(event)
+
+    def _receive_message(self, sid: str, data: str | bytes) -> None:
+        client = self._sockets.client(sid)
+        if client is None:
+            return
+        try:
+            packet = client.decoder.feed(data)
+        except RemoteProtocolError as error:
+            self._decode_error(client, error)
+            return
+        if packet is not None:
+            self._receive_packet(client, packet)
+
+    def _decode_error(self, client: Client, error: RemoteProtocolError) -> None:
+        """Node: each socket gets an ``error`` event, then the connection is closed."""
+        for socket in client.sockets.values():
+            self._events.append(SocketErrored(socket_id=socket.id, message=error.message))
+        self._sockets.close_connection(client)
+
+    def _receive_packet(self, client: Client, packet: Packet) -> None:
+        socket = client.sockets.get(packet.nsp)
+        kind = packet.type
+        if kind is PacketType.CONNECT and socket is None and packet.nsp not in client.connecting:
+            self._connect(client, packet)
+        elif socket is None or kind in (PacketType.CONNECT, PacketType.CONNECT_ERROR):
+            self._sockets.close_client(client, DisconnectReason.FORCED_SERVER_CLOSE)
+        elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
+            self._receive_event(socket, packet)
+        elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
+            assert packet.id is not None
+            self._receive_ack(socket, packet.id, tuple(packet.data))
+        else:
+            self._sockets.close_socket(socket, DisconnectReason.CLIENT_NAMESPACE_DISCONNECT)
+
+    def _receive_ack(self, socket: Socket, ack_id: int, args: tuple[Any, ...]) -> None:
+        """A client answered: the server's own emit or broadcast, or another node's broadcast."""
+        if not self._cluster.relay_answer(socket.id, ack_id, args):
+            self._events.extend(self._acks.answer(socket.id, ack_id, args))
+
+    def _receive_event(self, socket: Socket, packet: Packet) -> None:
+        name, *args = packet.data
+        event = name if isinstance(name, str) else str(name)  # JS keys numeric names as strings
+        if packet.id is not None:
+            self._acks.owe(socket.id, packet.id)
+        self._events.append(
+            EventReceived(
+                socket_id=socket.id,
+                nsp=socket.nsp,
+                event=event,
+                args=tuple(args),
+                ack_id=packet.id,
+            )
+        )
+
+    # -- connecting: the middleware decision point, then the hold ------------------------------
+
+    def _connect(self, client: Client, packet: Packet) -> None:
+        auth = packet.data if isinstance(packet.data, dict) else {}
+        namespace = self.namespaces.resolve(packet.nsp, auth)
+        if namespace is None:
+            error = Packet(PacketType.CONNECT_ERROR, packet.nsp, {"message": "Invalid namespace"})
+            self._sockets.send_to_session(client.sid, error)
+            return
+        handshake = Handshake.from_request(client.request, auth)
+        self._sockets.ask(client, self._new_id(), namespace.name, handshake)
+
+    def accept(self, socket_id: str) -> None:
+        """Let a connecting socket in: it joins its own room and the client is sent its id.
+
+        The CONNECT reply, and everything else for this socket, is held until
+        :meth:`release` (see the module's docstring).
+        """
+        self._sockets.accept(self._sockets.connecting(socket_id))
+
+    def release(self, socket_id: str) -> None:
+        """Let the socket's held output leave, CONNECT first; a no-op unless it is held."""
+        socket = self._sockets.get(socket_id)
+        if socket is not None:
+            self._sockets.release(socket)
+
+    def reject(self, socket_id: str, message: str, data: Any = None) -> None:
+        """Refuse a connecting socket: the client gets CONNECT_ERROR ``{message, data}``."""
+        socket = self._sockets.connecting(socket_id)
+        error: dict[str, Any] = {"message": message}
+        if data is not None:
+            error["data"] = data
+        self._sockets.reject(socket, error)
+
+    def is_pending(self, socket_id: str) -> bool:
+        """Whether the socket still waits for accept or reject (False once its client left)."""
+        socket = self._sockets.get(socket_id)
+        return socket is not None and socket.state is SocketState.CONNECTING
+
+    def is_connected(self, socket_id: str) -> bool:
+        """Whether the socket is connected now."""
+        return self._sockets.is_connected(socket_id)
+
+    def socket(self, socket_id: str) -> Socket | None:
+        """The core's record of a socket, connecting or connected."""
+        return self._sockets.get(socket_id)
+
+    # -- emitting and acknowledging --------------------------------------------------------
+
+    def emit(
+        self,
+        socket_id: str,
+        event: str,
+        args: Sequence[Any] = (),
+        *,
+        with_ack: bool = False,
+        timeout: float | None = None,
+    ) -> int | None:
+        """Send ``event`` to one socket; with an ack, returns the ack id to wait on.
+
+        A socket already gone drops the emit, as Node does; an awaited ack then ends at once
+        with :class:`~sio_core.events.AckAbandoned`.
+        """
+        check_event_name(event)
+        socket = self._sockets.get(socket_id)
+        connected = socket is not None and socket.state is SocketState.CONNECTED
+        nsp = socket.nsp if socket is not None else "/"
+        ack_id = self._namespace(nsp).next_ack_id() if with_ack else None
+        if socket is not None and connected:
+            self._sockets.send(socket, Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
+        if ack_id is None:
+            return None
+        if connected:
+            deadline = None if timeout is None else self._now + timeout
+            self._acks.expect(socket_id, ack_id, deadline)
+        else:
+            reason = AckAbandonReason.DISCONNECTED
+            self._events.append(AckAbandoned(socket_id=socket_id, ack_id=ack_id, reason=reason))
+        return ack_id
+
+    def ack(self, socket_id: str, ack_id: int, args: Sequence[Any] = ()) -> None:
+        """Answer the client's event ``ack_id``, once; to a socket already gone it is dropped.
+
+        Dropping matters: a handler that answers after an ``await`` may find its client gone.
+        """
+        socket = self._sockets.get(socket_id)
+        if socket is None:
+            return
+        if not self._acks.settle(socket_id, ack_id):
+            raise LocalProtocolError(f"no acknowledgement {ack_id} is owed to {socket_id!r}")
+        self._sockets.send(socket, Packet(PacketType.ACK, socket.nsp, list(args), ack_id))
+
+    def _namespace(self, name: str) -> Namespace:
+        namespace = self.namespaces.get(name)
+        if namespace is None:
+            raise LocalProtocolError(f"no namespace {name!r}")
+        return namespace
+
+    # -- disconnecting --------------------------------------------------------------------
+
+    def disconnect(self, socket_id: str, *, close: bool = False) -> None:
+        """Disconnect a socket (``server namespace disconnect``).
+
+        With ``close``, every socket of its connection is disconnected the same way and the
+        connection is closed.
+        """
+        self._sockets.disconnect(self._sockets.connected(socket_id), close=close)
+
+    def close_all(self) -> None:
+        """Shut down: each socket leaves with ``server shutting down``; connections close."""
+        for client in self._sockets.clients():
+            self._sockets.close_client(client, DisconnectReason.SERVER_SHUTTING_DOWN)
+
+    def _clock(self) -> float:
+        return self._now
+
+    def _peers(self) -> int | None:
+        return self.cluster_peers  # read by each cluster request, as it starts
+
+    def _tick(self, now: float) -> None:
+        self._now = max(self._now, now)
