@@ -11,11 +11,18 @@ types), and are routed to their dataclass by field name.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sio_anyio._http import Fallback
 from sio_core.config import AllowRequest, CookieOptions, CorsOptions, EngineConfig, SocketConfig
+
+if TYPE_CHECKING:  # for ``**options: Unpack[...]``, in annotations only
+    if sys.version_info >= (3, 11):
+        from typing import Unpack as Unpack  # re-exported to the servers
+    else:
+        from typing_extensions import Unpack as Unpack
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ connection is delivered in order by a task of its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from sio_anyio._context import Context
 from sio_anyio._listeners import L, Listener, Listeners
@@ -36,6 +36,10 @@ class Conn:
         """``polling`` or ``websocket``; None once the connection is closed."""
         return self._context.query(lambda core: core.engine.transport_of(self.id))
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a listener (usable as a decorator).
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import anyio
@@ -16,11 +15,8 @@ from sio_core import EngineServer
 from sio_core.config import EngineConfig
 from sio_core.ids import IdGenerator
 
-if TYPE_CHECKING:  # Unpack is in typing from Python 3.11; annotations only
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
+if TYPE_CHECKING:
+    from sio_anyio._options import Unpack
 
 
 class EngineIOServer:

@@ -8,14 +8,17 @@ on it reaches all of its children.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, overload
 
 from sio_anyio._context import Context
 from sio_anyio._listeners import L, Listener, Listeners
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
 from sio_anyio.socket import Socket
 from sio_core import SocketServer
-from sio_core.socketio.namespace import NamespaceMatcher
+from sio_core.socketio.namespace import NamespaceMatcher  # not exported by sio_core
+
+__all__ = ["Namespace", "NamespaceMatcher", "Namespaces", "ParentNamespace"]
 
 
 class Namespace:
@@ -37,6 +40,10 @@ class Namespace:
         self._middlewares.append(middleware)
         return middleware
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a ``connection`` (alias ``connect``) handler; usable as a decorator."""
         event = "connection" if event == "connect" else event

@@ -10,8 +10,8 @@ application's calls into commands to the core, through one :class:`~sio_anyio._c
 from __future__ import annotations
 
 import re
-import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
 
 import anyio
 import anyio.abc
@@ -23,17 +23,13 @@ from sio_anyio._options import ServerKeywords, backend_options, socket_config
 from sio_anyio._router import EventRouter
 from sio_anyio._runner import SHUTDOWN_GRACE, CoreRunner
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
-from sio_anyio.namespace import Namespace, Namespaces
+from sio_anyio.namespace import Namespace, NamespaceMatcher, Namespaces
 from sio_core import SocketServer
 from sio_core.config import SocketConfig
 from sio_core.ids import IdGenerator
-from sio_core.socketio.namespace import NamespaceMatcher
 
-if TYPE_CHECKING:  # Unpack is in typing from Python 3.11; annotations only
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
+if TYPE_CHECKING:
+    from sio_anyio._options import Unpack
 
 
 class Server:
@@ -68,9 +64,13 @@ class Server:
 
     # -- the main namespace's methods, on the server itself (as in Node) -----------------------
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """``@io.on("connection")``: a connection handler of the main namespace."""
-        return self.sockets.on(event, listener)
+        return self.sockets.on(event) if listener is None else self.sockets.on(event, listener)
 
     def use(self, middleware: L) -> L:
         """A middleware of the main namespace."""

@@ -9,7 +9,8 @@ queue, so a handler may ``await socket.emit_with_ack(...)`` without blocking its
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
 
 from sio_anyio._context import Context
 from sio_anyio._listeners import L, Listener, Listeners, call, call_logged, wants_ack
@@ -82,6 +83,10 @@ class Socket:
 
     # -- listening ------------------------------------------------------------------------
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a handler (usable as ``@socket.on("event")``).
 
