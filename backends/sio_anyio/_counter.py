@@ -16,9 +16,6 @@ class InFlight:
         self._count = 0
         self._idle: anyio.Event | None = None  # made by the waiter: an Event needs a running loop
 
-    def __len__(self) -> int:
-        return self._count
-
     def add(self) -> None:
         """One more under way."""
         self._count += 1

@@ -16,9 +16,7 @@ from sio_anyio._listeners import L, Listener, Listeners
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
 from sio_anyio.socket import Socket
 from sio_core import SocketServer
-from sio_core.socketio.namespace import NamespaceMatcher  # not exported by sio_core
-
-__all__ = ["Namespace", "NamespaceMatcher", "Namespaces", "ParentNamespace"]
+from sio_core.socketio.namespace import NamespaceMatcher as NamespaceMatcher  # for the server
 
 
 class Namespace:
