@@ -51,7 +51,7 @@ class EventRouter:
         self._conns: dict[str, Conn] = {}
 
     def route(self, event: Event) -> None:
-        """Route one core event; called during the pump, so it never waits nor calls the core."""
+        """Route one core event; called during the pump: it never waits nor changes the core."""
         if isinstance(event, SocketConnecting):
             self._start_socket(event)
         elif isinstance(event, EventReceived | SocketErrored | SocketDisconnecting):
