@@ -45,7 +45,7 @@ async def main(args: argparse.Namespace) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for _ in signals:
                 break
-        await server.aclose()
+        await server.close()
 
 
 if __name__ == "__main__":

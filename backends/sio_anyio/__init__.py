@@ -12,13 +12,13 @@ from sio_anyio._handlers import AppHandler
 from sio_anyio._http import Fallback
 from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
-from sio_anyio.broadcast import BroadcastOperator
+from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
 from sio_anyio.conn import Conn
 from sio_anyio.engineio import EngineIOServer
 from sio_anyio.errors import AckError, AckTimeoutError, ConnectionRejected, SocketGoneError
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.server import Server
-from sio_anyio.socket import Ack, RemoteSocket, Socket
+from sio_anyio.socket import Ack, Socket
 
 logging.getLogger("sio_anyio").addHandler(logging.NullHandler())
 

@@ -13,6 +13,10 @@ whoever makes it, is followed by a pump that drains ``core.events()`` and routes
 The outbox of a WebSocket is created when its ``WebSocketAccepted`` is routed, because the
 same pump may already carry data for it (the Engine.IO ``open`` packet). Nothing here looks
 inside an event: the driver is generic over :class:`~sio_core.surface.TransportCore`.
+
+Nothing else touches the core. The application's side reaches it through :meth:`Driver.command`
+(a change, pumped at once), :meth:`Driver.stage` (a change whose output waits for the next pump)
+and :meth:`Driver.query` (a read, which has no output to pump).
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import anyio
 
+from sio_anyio._counter import InFlight
 from sio_anyio._queue import Queue
 from sio_anyio._timer import DeadlineTimer
 from sio_core.events import (
@@ -40,6 +45,9 @@ from sio_core.surface import TransportCore
 logger = logging.getLogger("sio_anyio")
 
 T = TypeVar("T")
+# Covariant: the connections take a Driver[TransportCore], the Socket.IO server's is a
+# Driver[SocketServer]. Sound, as no method takes a core as an argument.
+C = TypeVar("C", bound=TransportCore, covariant=True)
 
 WsCommand = WebSocketDataReady | WebSocketCloseRequested
 
@@ -79,18 +87,21 @@ class Reply:
         return self.answer
 
 
-class Driver:
-    """The only object that calls the core; connection tasks and commands go through it."""
+class Driver(Generic[C]):
+    """The only object that calls the core; connection tasks and commands go through it.
 
-    def __init__(self, core: TransportCore, on_app_event: Callable[[Event], None]) -> None:
+    :param on_app_event: called during each pump with every session event, in order; it must
+        not wait, nor call the core.
+    """
+
+    def __init__(self, core: C, on_app_event: Callable[[Event], None]) -> None:
         self._core = core
-        self._on_app_event = on_app_event
+        self.on_app_event = on_app_event
         self._request_ids = itertools.count(1)
         self._replies: dict[int, Reply] = {}
         self._outboxes: dict[int, Queue[WsCommand]] = {}
         self.timer = DeadlineTimer(core.next_deadline, self._on_deadline)
-        self._in_flight = 0  # answers delivered whose connection has not finished with them
-        self._settled: anyio.Event | None = None
+        self._in_flight = InFlight()  # answers delivered whose connection has not finished
 
     # -- questions ------------------------------------------------------------------------
 
@@ -133,27 +144,27 @@ class Driver:
 
     def answer_done(self) -> None:
         """A connection finished with the answer it was given: written, or its WebSocket ended."""
-        self._in_flight -= 1
-        if self._in_flight == 0 and self._settled is not None:
-            self._settled.set()
+        self._in_flight.done()
 
     async def drained(self) -> None:
         """Wait until no answer is being written and no WebSocket is open.
 
         Meant for shutdown, once every session was closed: their last output is then on the wire.
         """
-        while self._in_flight:
-            self._settled = anyio.Event()
-            await self._settled.wait()
+        await self._in_flight.idle()
 
     # -- what the application and the clock do --------------------------------------------
 
-    def command(self, action: Callable[[], T]) -> T:
+    def command(self, action: Callable[[C], T]) -> T:
         """Run an application command on the core (send, close...), then pump."""
         try:
-            return action()
+            return action(self._core)
         finally:
             self._pump()
+
+    def query(self, question: Callable[[C], T]) -> T:
+        """Read the core's state; a read changes nothing, so there is nothing to pump."""
+        return question(self._core)
 
     def _on_deadline(self, now: float) -> None:
         self._feed(self._core.handle_timeout, now)
@@ -183,7 +194,7 @@ class Driver:
             self._to_websocket(event.ws_id, event)
             self._outboxes.pop(event.ws_id, None)
         else:
-            self._on_app_event(event)
+            self.on_app_event(event)
 
     def _answer(self, request_id: int, answer: Answer) -> None:
         reply = self._replies.pop(request_id, None)
@@ -192,7 +203,7 @@ class Driver:
             if isinstance(answer, Accepted):  # the core believes it open: tell it otherwise
                 self.ws_closed(request_id, error=False)
         else:
-            self._in_flight += 1
+            self._in_flight.add()
             reply.deliver(answer)
 
     def _to_websocket(self, ws_id: int, command: WsCommand) -> None:

@@ -11,8 +11,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 
-import anyio
-
+from sio_anyio._counter import InFlight
 from sio_anyio._queue import Queue
 from sio_core.events import Event
 
@@ -31,13 +30,12 @@ class HandlerRunner:
     def __init__(self, handler: AppHandler | None) -> None:
         self._handler = handler
         self._queue: Queue[Event] = Queue()
-        self._pending = 0  # submitted, not yet fully handled
-        self._idle: anyio.Event | None = None
+        self._pending = InFlight()  # submitted, not yet fully handled
 
     def submit(self, event: Event) -> None:
         """Called by the driver during a pump; never waits."""
         if self._handler is not None:
-            self._pending += 1
+            self._pending.add()
             self._queue.put(event)
 
     async def run(self) -> None:
@@ -47,15 +45,11 @@ class HandlerRunner:
             try:
                 await self._deliver(event)
             finally:
-                self._pending -= 1
-                if self._pending == 0 and self._idle is not None:
-                    self._idle.set()
+                self._pending.done()
 
     async def idle(self) -> None:
         """Wait until every submitted event has been handled."""
-        while self._pending:
-            self._idle = anyio.Event()
-            await self._idle.wait()
+        await self._pending.idle()
 
     async def _deliver(self, event: Event) -> None:
         assert self._handler is not None

@@ -24,14 +24,12 @@ from sio_anyio._driver import Accepted, Answer, Driver, Reply
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_anyio._websocket import handshake_refusal, run_websocket
 from sio_core.http import HttpRequest, HttpResponse
+from sio_core.surface import TransportCore
 
 logger = logging.getLogger("sio_anyio")
 
 Fallback = Callable[[HttpRequest], Awaitable[HttpResponse]]
 """Answers the requests the core does not own (another path): the seam for a host application."""
-
-READ_TIMEOUT = 30.0
-"""Seconds a connection may take to send one whole request (and may stay idle between two)."""
 
 _PIPELINE_LIMIT = 65536  # bytes of a next request we read ahead while an answer is pending
 
@@ -47,11 +45,11 @@ class HttpConnection:
     def __init__(
         self,
         stream: ByteStream,
-        driver: Driver,
+        driver: Driver[TransportCore],
         fallback: Fallback,
         *,
-        deflate: bool = True,
-        read_timeout: float = READ_TIMEOUT,
+        deflate: bool,
+        read_timeout: float,
     ) -> None:
         self._stream = stream
         self._driver = driver

@@ -63,13 +63,9 @@ class Listeners:
     def __init__(self) -> None:
         self._by_event: dict[str, list[Listener]] = {}
 
-    def add(self, event: str, listener: Listener, *, prepend: bool = False) -> None:
+    def add(self, event: str, listener: Listener) -> None:
         """Register ``listener`` for ``event``."""
-        listeners = self._by_event.setdefault(event, [])
-        if prepend:
-            listeners.insert(0, listener)
-        else:
-            listeners.append(listener)
+        self._by_event.setdefault(event, []).append(listener)
 
     def remove(self, event: str, listener: Listener | None = None) -> None:
         """Unregister one listener, or every listener of ``event``."""

@@ -42,6 +42,3 @@ class Queue(Generic[T]):
         items = list(self._items)
         self._items.clear()
         return items
-
-    def __len__(self) -> int:
-        return len(self._items)

@@ -39,39 +39,44 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import logging
-import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Final, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from sio_anyio._backoff import Backoff
-
-with warnings.catch_warnings():
-    # coredis builds sets such as {b"PONG", "PONG"} when it is imported; under ``python -bb``
-    # (how the tests run) building them raises BytesWarning. Nothing of ours is hidden here.
-    warnings.simplefilter("ignore", BytesWarning)
-    import coredis
-    from coredis.connection import (
-        BaseConnection,
-        Location,
-        TCPLocation,
-        UnixDomainSocketLocation,
-    )
-    from coredis.exceptions import RedisError, ResponseError
-    from coredis.retry import NoRetryPolicy
-    from coredis.typing import ResponseType
+from sio_anyio._redis_status import (
+    BusMessage,
+    BusStatus,
+    ConnectFailed,
+    RedisUnavailable,
+    SubscriberLost,
+    SubscriberReady,
+)
+from sio_anyio._redis_wire import (
+    BaseConnection,
+    Channel,
+    Kind,
+    NoRetryPolicy,
+    RedisError,
+    ResponseError,
+    channel_bytes,
+    coredis,
+    describe,
+    heard_message,
+    leaves,
+    probe,
+    redacted,
+    refusal_tolerated,
+    send_subscription,
+)
 
 logger = logging.getLogger("sio_anyio.redis")
 
 T = TypeVar("T")
-Channel = str | bytes
-"""A channel or pattern name; ``str`` is UTF-8 encoded (Node's adapters name channels so)."""
 
 _Outgoing = tuple[bool, bytes, bytes]
 """A queued message: whether to SPUBLISH, the channel, the payload."""
@@ -82,72 +87,6 @@ _SHORT_SESSION: Final = 1.0
 """A session shorter than this (seconds) is followed by a backoff before the next one."""
 _OUTBOX_BATCH: Final = 512
 """The most queued messages pipelined at once before their replies are awaited."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class BusMessage:
-    """One message heard on a subscription, exactly as it was published.
-
-    :param channel: the channel it was published on.
-    :param data: the payload, never decoded.
-    :param pattern: the ``PSUBSCRIBE`` pattern it matched, for a pattern subscription.
-    :param sharded: whether it came through ``SSUBSCRIBE`` (it was ``SPUBLISH``-ed).
-    """
-
-    channel: bytes
-    data: bytes
-    pattern: bytes | None = None
-    sharded: bool = False
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class SubscriberReady:
-    """The bus hears again: its listener is connected and holds every wanted subscription.
-
-    :param gap: how many seconds the bus could not hear before this; ``None`` when it connected
-        at the first try at start. Anything published meanwhile was missed.
-    :param dropped: messages given to :meth:`RedisBus.publish_nowait` that were dropped during
-        the gap (never sent).
-    """
-
-    gap: float | None
-    dropped: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class SubscriberLost:
-    """The bus stopped hearing: its session with Redis ended; it is reconnecting already."""
-
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectFailed:
-    """A try at (re)connecting failed; the next one comes after ``retry_in`` seconds.
-
-    :param attempt: how many tries in a row have failed, this one included.
-    """
-
-    attempt: int
-    reason: str
-    retry_in: float
-
-
-BusStatus = SubscriberReady | SubscriberLost | ConnectFailed
-"""What ``on_status`` receives, in order: any ``ConnectFailed``, then ``SubscriberReady``,
-later perhaps ``SubscriberLost``, any ``ConnectFailed``, ``SubscriberReady`` again..."""
-
-
-class RedisUnavailable(Exception):
-    """A command could not be carried out: no session with Redis, or Redis failed it in time."""
-
-
-class _Kind(enum.Enum):
-    """A kind of subscription: its subscribe and unsubscribe commands."""
-
-    CHANNEL = (b"SUBSCRIBE", b"UNSUBSCRIBE")
-    PATTERN = (b"PSUBSCRIBE", b"PUNSUBSCRIBE")
-    SHARD = (b"SSUBSCRIBE", b"SUNSUBSCRIBE")
 
 
 class _NeverUp(Exception):
@@ -205,7 +144,7 @@ class RedisBus:
         self._command_timeout = command_timeout
         self._connect_timeout = connect_timeout
         self._backoff = backoff
-        self._wanted: dict[_Kind, set[bytes]] = {kind: set() for kind in _Kind}
+        self._wanted: dict[Kind, set[bytes]] = {kind: set() for kind in Kind}
         self._outbox_size = outbox_size
         self._outbox: MemoryObjectSendStream[_Outgoing] | None = None
         self._outbox_out: MemoryObjectReceiveStream[_Outgoing] | None = None
@@ -231,17 +170,17 @@ class RedisBus:
     @property
     def channels(self) -> frozenset[bytes]:
         """The channels the bus wants to hear (``SUBSCRIBE``)."""
-        return frozenset(self._wanted[_Kind.CHANNEL])
+        return frozenset(self._wanted[Kind.CHANNEL])
 
     @property
     def patterns(self) -> frozenset[bytes]:
         """The patterns the bus wants to hear (``PSUBSCRIBE``)."""
-        return frozenset(self._wanted[_Kind.PATTERN])
+        return frozenset(self._wanted[Kind.PATTERN])
 
     @property
     def shard_channels(self) -> frozenset[bytes]:
         """The shard channels the bus wants to hear (``SSUBSCRIBE``)."""
-        return frozenset(self._wanted[_Kind.SHARD])
+        return frozenset(self._wanted[Kind.SHARD])
 
     async def wait_connected(self) -> None:
         """Return once a session is up (at once if one is); bound it with a timeout."""
@@ -271,32 +210,34 @@ class RedisBus:
 
     def subscribe(self, *channels: Channel) -> None:
         """Hear ``channels`` (``SUBSCRIBE``), now and after every reconnection."""
-        self._change(_Kind.CHANNEL, channels, wanted=True)
+        self._change(Kind.CHANNEL, channels, wanted=True)
 
     def unsubscribe(self, *channels: Channel) -> None:
         """Stop hearing ``channels``; those not subscribed are ignored."""
-        self._change(_Kind.CHANNEL, channels, wanted=False)
+        self._change(Kind.CHANNEL, channels, wanted=False)
 
     def psubscribe(self, *patterns: Channel) -> None:
         """Hear every channel matching ``patterns`` (``PSUBSCRIBE``, glob-style)."""
-        self._change(_Kind.PATTERN, patterns, wanted=True)
+        self._change(Kind.PATTERN, patterns, wanted=True)
 
     def punsubscribe(self, *patterns: Channel) -> None:
         """Stop hearing ``patterns``; those not subscribed are ignored."""
-        self._change(_Kind.PATTERN, patterns, wanted=False)
+        self._change(Kind.PATTERN, patterns, wanted=False)
 
     def ssubscribe(self, *channels: Channel) -> None:
         """Hear the shard channels ``channels`` (``SSUBSCRIBE``, Redis 7)."""
-        self._change(_Kind.SHARD, channels, wanted=True)
+        self._change(Kind.SHARD, channels, wanted=True)
 
     def sunsubscribe(self, *channels: Channel) -> None:
         """Stop hearing the shard channels ``channels``; those not subscribed are ignored."""
-        self._change(_Kind.SHARD, channels, wanted=False)
+        self._change(Kind.SHARD, channels, wanted=False)
 
-    def _change(self, kind: _Kind, names: Iterable[Channel], *, wanted: bool) -> None:
+    def _change(self, kind: Kind, names: Iterable[Channel], *, wanted: bool) -> None:
         current = self._wanted[kind]
         changed = [
-            name for name in dict.fromkeys(map(_bytes, names)) if (name in current) != wanted
+            name
+            for name in dict.fromkeys(map(channel_bytes, names))
+            if (name in current) != wanted
         ]
         if not changed:
             return  # an empty UNSUBSCRIBE would drop every subscription
@@ -309,7 +250,7 @@ class RedisBus:
             with contextlib.suppress(
                 RedisError, anyio.ClosedResourceError, anyio.BrokenResourceError
             ):
-                _send(self._listener, kind, changed, wanted=wanted)
+                send_subscription(self._listener, kind, changed, wanted=wanted)
 
     # -- publishing and counting -----------------------------------------------------------------
 
@@ -321,7 +262,7 @@ class RedisBus:
         """
         if self._session is not None and self._outbox is not None:
             try:
-                self._outbox.send_nowait((sharded, _bytes(channel), data))
+                self._outbox.send_nowait((sharded, channel_bytes(channel), data))
             except anyio.WouldBlock:
                 if self._dropped_in_gap == 0:
                     logger.warning("redis %s: publishing outbox full, dropping", self.where)
@@ -333,21 +274,21 @@ class RedisBus:
 
     async def publish(self, channel: Channel, data: bytes) -> int:
         """``PUBLISH`` now; the number of subscribers that got it. Raises RedisUnavailable."""
-        return await self._command(lambda client: client.publish(_bytes(channel), data))
+        return await self._command(lambda client: client.publish(channel_bytes(channel), data))
 
     async def spublish(self, channel: Channel, data: bytes) -> int:
         """``SPUBLISH`` now; the number of shard subscribers that got it."""
-        return await self._command(lambda client: client.spublish(_bytes(channel), data))
+        return await self._command(lambda client: client.spublish(channel_bytes(channel), data))
 
     async def numsub(self, channel: Channel) -> int:
         """How many connections hear ``channel`` (``PUBSUB NUMSUB``), this bus's included."""
-        name = _bytes(channel)
+        name = channel_bytes(channel)
         counts = await self._command(lambda client: client.pubsub_numsub(name))
         return int(counts.get(name, 0))
 
     async def shardnumsub(self, channel: Channel) -> int:
         """How many connections hear the shard channel (``PUBSUB SHARDNUMSUB``)."""
-        name = _bytes(channel)
+        name = channel_bytes(channel)
         counts = await self._command(lambda client: client.pubsub_shardnumsub(name))
         return int(counts.get(name, 0))
 
@@ -359,7 +300,7 @@ class RedisBus:
             with anyio.fail_after(self._command_timeout):
                 return await call(session.client)
         except _FAULTS as error:
-            raise RedisUnavailable(f"redis {self.where}: {_describe(error)}") from error
+            raise RedisUnavailable(f"redis {self.where}: {describe(error)}") from error
 
     # -- the session loop ------------------------------------------------------------------------
 
@@ -439,7 +380,7 @@ class RedisBus:
         )
         up_at: float | None = None
         try:
-            await _probe(client.connection_pool.location)
+            await probe(client.connection_pool.location)
             async with client:
                 session = await self._open(client)
                 up_at = anyio.current_time()
@@ -448,9 +389,9 @@ class RedisBus:
                 finally:
                     self._end(session)
         except Exception as error:
-            leaves = _leaves(error)
-            why = "; ".join(_describe(leaf) for leaf in leaves)
-            if not all(isinstance(leaf, _FAULTS) for leaf in leaves):
+            found = leaves(error)
+            why = "; ".join(describe(leaf) for leaf in found)
+            if not all(isinstance(leaf, _FAULTS) for leaf in found):
                 logger.exception("redis %s: unexpected failure", self.where)
                 why = f"unexpected failure: {why}"
             if up_at is None:
@@ -468,7 +409,7 @@ class RedisBus:
                 # No await between these two lines: a change made meanwhile would be lost.
                 for kind, names in self._wanted.items():
                     if names:
-                        _send(listener, kind, sorted(names), wanted=True)
+                        send_subscription(listener, kind, sorted(names), wanted=True)
                 self._listener = listener
                 await self._ping(listener)
         except BaseException:
@@ -528,14 +469,14 @@ class RedisBus:
     async def _hear(self, listener: BaseConnection, end: Callable[[str], None]) -> None:
         try:
             async for push in listener.push_messages:
-                message = _message(push)
+                message = heard_message(push)
                 if message is not None and self._on_message is not None:
                     try:
                         self._on_message(message)
                     except Exception:
                         logger.exception("redis %s: on_message failed", self.where)
         except _FAULTS as error:
-            end(f"listener closed: {_describe(error)}")
+            end(f"listener closed: {describe(error)}")
         else:
             end("listener closed")
 
@@ -545,7 +486,7 @@ class RedisBus:
             try:
                 await self._ping(listener)
             except _FAULTS as error:
-                end(f"no PONG within {self._ping_timeout:g} s: {_describe(error)}")
+                end(f"no PONG within {self._ping_timeout:g} s: {describe(error)}")
                 return
 
     async def _drain(self, publisher: BaseConnection, end: Callable[[str], None]) -> None:
@@ -565,11 +506,11 @@ class RedisBus:
                 ]
                 with anyio.fail_after(self._command_timeout):
                     for request in requests:
-                        await _refusal_tolerated(request, self._refused)
+                        await refusal_tolerated(request, self._refused)
             except _FAULTS as error:
                 self._dropped += len(batch)
                 self._dropped_in_gap += len(batch)
-                end(f"publishing failed: {_describe(error)}")
+                end(f"publishing failed: {describe(error)}")
                 return
 
     def _refused(self, error: ResponseError) -> None:
@@ -591,91 +532,6 @@ class RedisBus:
             self._on_status(status)
         except Exception:
             logger.exception("redis %s: on_status failed", self.where)
-
-
-async def _probe(location: Location | None) -> None:
-    """Open and close a plain connection to Redis, or raise OSError (refused, no route...).
-
-    coredis 6.9 leaves the buffers of a connection whose connect failed unclosed (one
-    ResourceWarning each, when collected); trying the address first keeps the usual failure,
-    Redis not listening, away from it.
-    """
-    if isinstance(location, TCPLocation):
-        stream: anyio.abc.ByteStream = await anyio.connect_tcp(location.host, location.port)
-    elif isinstance(location, UnixDomainSocketLocation):
-        stream = await anyio.connect_unix(location.path)
-    else:
-        return
-    await stream.aclose()
-
-
-async def _refusal_tolerated(
-    request: Awaitable[ResponseType], refused: Callable[[ResponseError], None]
-) -> None:
-    try:
-        await request
-    except ResponseError as error:
-        refused(error)
-
-
-def _send(listener: BaseConnection, kind: _Kind, names: list[bytes], *, wanted: bool) -> None:
-    command = kind.value[0] if wanted else kind.value[1]
-    if kind is _Kind.SHARD:  # one per channel: in a cluster, channels of one command share a slot
-        for name in names:
-            listener.send_command(command, name)
-    else:
-        listener.send_command(command, *names)
-
-
-def _message(push: list[ResponseType]) -> BusMessage | None:
-    """A published message from a push frame; None for confirmations and the like."""
-    kind = push[0] if push else None
-    if kind == b"message" and len(push) == 3:
-        channel, data, pattern = push[1], push[2], None
-    elif kind == b"pmessage" and len(push) == 4:
-        pattern, channel, data = push[1], push[2], push[3]
-    elif kind == b"smessage" and len(push) == 3:
-        channel, data, pattern = push[1], push[2], None
-    else:
-        return None
-    if not isinstance(channel, bytes) or not isinstance(data, bytes):
-        return None
-    if pattern is not None and not isinstance(pattern, bytes):
-        return None
-    return BusMessage(channel=channel, data=data, pattern=pattern, sharded=kind == b"smessage")
-
-
-def _bytes(name: Channel) -> bytes:
-    return name.encode() if isinstance(name, str) else bytes(name)
-
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    """The exceptions inside ``error``, unwrapping exception groups (trio wraps whatever
-    leaves a nursery, here coredis's pool, in one)."""
-    inner = getattr(error, "exceptions", None)
-    if isinstance(inner, tuple) and inner:
-        return [leaf for exception in inner for leaf in _leaves(exception)]
-    return [error]
-
-
-def _describe(error: BaseException) -> str:
-    """A one-line account of ``error`` and its causes (coredis wraps the OS error)."""
-    parts: list[str] = []
-    current: BaseException | None = error
-    while current is not None and len(parts) < 3:
-        text = str(current) or type(current).__name__
-        if text not in parts:
-            parts.append(text)
-        current = current.__cause__
-    return ": ".join(parts)
-
-
-def redacted(url: str) -> str:
-    """``url`` without its user and password, for logs."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 __all__ = [

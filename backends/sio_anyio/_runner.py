@@ -1,59 +1,56 @@
 """Runs any :class:`~sio_core.surface.TransportCore` on TCP: the part every server shares.
 
-The Engine.IO server of :mod:`sio_anyio.engineio` wraps it today; the Socket.IO server will
-wrap it with its own core. It starts three kinds of tasks in one task group: the listener (and
-its connection tasks), the deadline timer, and the handler runner.
+The Engine.IO server of :mod:`sio_anyio.engineio` and the Socket.IO server of
+:mod:`sio_anyio.server` both wrap it. It starts three kinds of tasks in one task group: the
+listener (and its connection tasks), the deadline timer, and the handler runner. The core itself
+is reached through :attr:`CoreRunner.driver`, the only object that calls it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Generic
 
 import anyio
 import anyio.abc
 
-from sio_anyio._driver import Driver
+from sio_anyio._driver import C, Driver
 from sio_anyio._handlers import AppHandler, HandlerRunner
-from sio_anyio._http import READ_TIMEOUT, Fallback, HttpConnection, not_found
+from sio_anyio._http import HttpConnection, not_found
 from sio_anyio._listener import serve_tcp
+from sio_anyio._options import BackendOptions
 from sio_anyio._streams import ByteStream
 from sio_core.events import Event
-from sio_core.surface import TransportCore
 
-T = TypeVar("T")
+SHUTDOWN_GRACE = 2.0
+"""Seconds a shutdown gives the last output, and the handlers, before it stops serving."""
 
 
-class CoreRunner:
+class CoreRunner(Generic[C]):
     """One core, served over TCP, with its session events delivered to ``handler``.
 
-    :param read_timeout: seconds a client may take to send one whole HTTP request.
-    :param router: instead of ``handler``, called synchronously during each pump with every
-        session event; it must not wait nor call the core (the Socket.IO server routes events
-        to per-socket queues this way, saving a task switch per event).
-
-    :param fallback: answers requests the core does not own (default: 404).
-    :param per_message_deflate: accept WebSocket compression when a client offers it (the Node
-        server's ``perMessageDeflate`` defaults to off).
+    :param options: the fallback, WebSocket compression and read timeout.
     """
 
     def __init__(
         self,
-        core: TransportCore,
+        core: C,
         handler: AppHandler | None = None,
-        *,
-        fallback: Fallback | None = None,
-        per_message_deflate: bool = False,
-        router: Callable[[Event], None] | None = None,
-        read_timeout: float = READ_TIMEOUT,
+        options: BackendOptions | None = None,
     ) -> None:
-        self._deflate = per_message_deflate
-        self._read_timeout = read_timeout
+        self._options = options or BackendOptions()
         self._handlers = HandlerRunner(handler)
-        self._driver = Driver(core, router or self._handlers.submit)
-        self._fallback = fallback or not_found
+        self.driver: Driver[C] = Driver(core, self._handlers.submit)
         self._scope: anyio.CancelScope | None = None
         self._stopped: anyio.Event | None = None
+
+    def route_events(self, router: Callable[[Event], None]) -> None:
+        """Hand session events to ``router`` during each pump, instead of to the handler.
+
+        The router must not wait nor call the core (the Socket.IO server routes events to
+        per-socket queues this way, saving a task switch per event).
+        """
+        self.driver.on_app_event = router
 
     async def serve(
         self,
@@ -69,7 +66,7 @@ class CoreRunner:
         try:
             with anyio.CancelScope() as self._scope:
                 async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(self._driver.timer.run)
+                    tasks.start_soon(self.driver.timer.run)
                     tasks.start_soon(self._handlers.run)
                     address = await tasks.start(serve_tcp, host, port, self._serve_connection)
                     task_status.started(address)
@@ -77,14 +74,27 @@ class CoreRunner:
             self._scope = None
             self._stopped.set()
 
-    def command(self, action: Callable[[], T]) -> T:
-        """Run an application command on the core, then deliver what it produced."""
-        return self._driver.command(action)
+    async def shutdown(
+        self,
+        close_every_session: Callable[[C], object],
+        *also: Callable[[], Awaitable[None]],
+        grace: float = SHUTDOWN_GRACE,
+    ) -> None:
+        """Close every session, give their last output up to ``grace`` seconds, then stop.
+
+        :param also: more to wait for within the grace (the application's handler tasks).
+        """
+        self.driver.command(close_every_session)
+        with anyio.move_on_after(grace):
+            await self.drained()
+            for wait in also:
+                await wait()
+        await self.stop()
 
     async def drained(self) -> None:
         """Wait until every answer is written, every WebSocket has ended and the handler has
         seen every event: the end of a graceful shutdown, once every session was closed."""
-        await self._driver.drained()
+        await self.driver.drained()
         await self._handlers.idle()
 
     async def stop(self) -> None:
@@ -96,9 +106,9 @@ class CoreRunner:
     async def _serve_connection(self, stream: ByteStream) -> None:
         connection = HttpConnection(
             stream,
-            self._driver,
-            self._fallback,
-            deflate=self._deflate,
-            read_timeout=self._read_timeout,
+            self.driver,
+            self._options.fallback or not_found,
+            deflate=self._options.per_message_deflate,
+            read_timeout=self._options.read_timeout,
         )
         await connection.run()

@@ -33,6 +33,7 @@ from sio_anyio._driver import Accepted, Driver, WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
+from sio_core.surface import TransportCore
 
 logger = logging.getLogger("sio_anyio")
 
@@ -88,9 +89,9 @@ async def run_websocket(
     http: h11.Connection,
     request: HttpRequest,
     accepted: Accepted,
-    driver: Driver,
+    driver: Driver[TransportCore],
     *,
-    deflate: bool = True,
+    deflate: bool,
 ) -> None:
     """Complete an accepted upgrade (see :func:`handshake_refusal` first), then serve it.
 
@@ -167,7 +168,7 @@ class _WebSocket:
         stream: ByteStream,
         ws: Connection,
         accepted: Accepted,
-        driver: Driver,
+        driver: Driver[TransportCore],
         *,
         shared_frames: bool,
     ) -> None:

@@ -2,19 +2,18 @@
 
 Immutable, as in Node: each call returns a new operator, so ``io.to("a")`` can be kept and
 reused. It targets a namespace; the core does the selection and encodes the packet once.
+``fetch_sockets`` returns :class:`RemoteSocket` snapshots, whose methods are an operator
+aimed at one socket.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sio_core import BroadcastOptions
-
-if TYPE_CHECKING:
-    from sio_anyio.server import Server
-    from sio_anyio.socket import RemoteSocket
+from sio_anyio._context import Context
+from sio_core import BroadcastOptions, SocketSnapshot
 
 RoomNames = str | Iterable[str]
 
@@ -32,12 +31,12 @@ class BroadcastOperator:
 
     def __init__(
         self,
-        server: Server,
+        context: Context,
         nsp: str,
         options: BroadcastOptions | None = None,
         timeout: float | None = None,
     ) -> None:
-        self._server = server
+        self._context = context
         self._nsp = nsp
         self._options = options or BroadcastOptions()
         self._timeout = timeout
@@ -45,7 +44,7 @@ class BroadcastOperator:
     def _with(self, timeout: float | None = None, **changes: Any) -> BroadcastOperator:
         options = dataclasses.replace(self._options, **changes)
         timeout = self._timeout if timeout is None else timeout
-        return BroadcastOperator(self._server, self._nsp, options, timeout)
+        return BroadcastOperator(self._context, self._nsp, options, timeout)
 
     def to(self, *rooms: RoomNames) -> BroadcastOperator:
         """Target the sockets in these rooms too (a union with the rooms already named)."""
@@ -77,7 +76,7 @@ class BroadcastOperator:
 
     def emit(self, event: str, *args: Any) -> bool:
         """Send ``event`` to every targeted socket."""
-        self._server._core_call(
+        self._context.command(
             lambda core: core.operations.broadcast(self._nsp, event, args, self._options)
         )
         return True
@@ -91,38 +90,69 @@ class BroadcastOperator:
         if self._timeout is None:
             raise ValueError("broadcast acks need a timeout: use .timeout(seconds) first")
         timeout = self._timeout
-        broadcast_id = self._server._core_call(
+        broadcast_id = self._context.command(
             lambda core: core.operations.broadcast(
                 self._nsp, event, args, self._options, timeout=timeout
             )
         )
         assert broadcast_id is not None
-        responses: list[Any] = await self._server._wait_broadcast(broadcast_id)
-        return responses
+        return await self._context.acks.wait_broadcast(broadcast_id)
 
     async def fetch_sockets(self) -> list[RemoteSocket]:
         """A snapshot of the targeted sockets, with the methods Node gives them."""
-        from sio_anyio.socket import RemoteSocket
-
-        snapshots = self._server._core.operations.fetch_sockets(self._nsp, self._options)  # a read
-        return [RemoteSocket(self._server, snapshot) for snapshot in snapshots]
+        snapshots = self._context.query(
+            lambda core: core.operations.fetch_sockets(self._nsp, self._options)
+        )
+        return [RemoteSocket(self._context, snapshot) for snapshot in snapshots]
 
     def sockets_join(self, *rooms: RoomNames) -> None:
         """Make the targeted sockets join the rooms."""
         names = room_set(rooms)
-        self._server._core_call(
+        self._context.command(
             lambda core: core.operations.sockets_join(self._nsp, self._options, names)
         )
 
     def sockets_leave(self, *rooms: RoomNames) -> None:
         """Make the targeted sockets leave the rooms."""
         names = room_set(rooms)
-        self._server._core_call(
+        self._context.command(
             lambda core: core.operations.sockets_leave(self._nsp, self._options, names)
         )
 
     def disconnect_sockets(self, close: bool = False) -> None:
         """Disconnect the targeted sockets (and close their connections with ``close``)."""
-        self._server._core_call(
+        self._context.command(
             lambda core: core.operations.disconnect_sockets(self._nsp, self._options, close=close)
         )
+
+
+class RemoteSocket:
+    """What ``fetch_sockets`` returns: a snapshot, with Node's methods on it.
+
+    Its methods go through the adapter, as in Node: on a socket gone since, they do nothing.
+    """
+
+    def __init__(self, context: Context, snapshot: SocketSnapshot) -> None:
+        self.id = snapshot.id
+        self.handshake = snapshot.handshake
+        self.rooms = set(snapshot.rooms)
+        self.data = snapshot.data
+        self._only_me = BroadcastOperator(
+            context, snapshot.nsp, BroadcastOptions(rooms=frozenset({snapshot.id}))
+        )
+
+    def emit(self, event: str, *args: Any) -> bool:
+        """Send ``event`` to this socket."""
+        return self._only_me.emit(event, *args)
+
+    def join(self, *rooms: RoomNames) -> None:
+        """Make the socket join rooms."""
+        self._only_me.sockets_join(*rooms)
+
+    def leave(self, room: str) -> None:
+        """Make the socket leave a room."""
+        self._only_me.sockets_leave(room)
+
+    def disconnect(self, close: bool = False) -> None:
+        """Disconnect the socket."""
+        self._only_me.disconnect_sockets(close)

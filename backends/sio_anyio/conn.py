@@ -10,15 +10,12 @@ connection is delivered in order by a task of its own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, overload
 
+from sio_anyio._context import Context
 from sio_anyio._listeners import L, Listener, Listeners
 from sio_anyio._queue import Queue
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from sio_anyio.server import Server
 
 PACKET_EVENTS = frozenset({"packet", "packetCreate", "drain"})
 """The events that make the core report this connection's traffic."""
@@ -27,9 +24,9 @@ PACKET_EVENTS = frozenset({"packet", "packetCreate", "drain"})
 class Conn:
     """One Engine.IO session, shared by the sockets it carries."""
 
-    def __init__(self, server: Server, sid: str) -> None:
+    def __init__(self, context: Context, sid: str) -> None:
         self.id = sid
-        self._server = server
+        self._context = context
         self.listeners = Listeners()
         self._inbox: Queue[tuple[str, tuple[Any, ...]]] | None = None
         self._closed = False
@@ -37,8 +34,12 @@ class Conn:
     @property
     def transport(self) -> str | None:
         """``polling`` or ``websocket``; None once the connection is closed."""
-        return self._server._core.transport_of(self.id)
+        return self._context.query(lambda core: core.transport_of(self.id))
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a listener (usable as a decorator).
 
@@ -55,7 +56,7 @@ class Conn:
 
     def close(self) -> None:
         """Close the connection, and with it every socket on it."""
-        self._server._core_call(lambda core: core.close(self.id))
+        self._context.command(lambda core: core.close(self.id))
 
     def _register(self, event: str) -> Callable[[L], L]:
         def register(listener: L) -> L:
@@ -70,15 +71,19 @@ class Conn:
         """Have the core report the traffic, and deliver events in order from now on."""
         if self._inbox is not None or self._closed:
             return
-        if self._server._core_call(lambda core: core.watch_packets(self.id)):
+        if self._context.command(lambda core: core.watch_packets(self.id)):
             self._inbox = Queue()
-            self._server._spawn(self._run)
+            self._context.spawn(self._run)
 
-    def _emit(self, event: str, *args: Any) -> None:
-        """Called by the server, in the core's order; never waits."""
+    def emit(self, event: str, *args: Any) -> None:
+        """Call the listeners of ``event`` with ``args``, in a task; never waits.
+
+        The server calls it with each event of the connection, in the core's order (as Node's
+        connection, an event emitter, emits them).
+        """
         self._closed = self._closed or event == "close"
         if self._inbox is None:
-            self._server._spawn(self.listeners.emit, event, *args)
+            self._context.spawn(self.listeners.emit, event, *args)
         else:
             self._inbox.put((event, args))
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anyio
 import anyio.abc
 
 from sio_anyio._handlers import AppHandler
-from sio_anyio._http import READ_TIMEOUT, Fallback
 from sio_anyio._ids import new_id
-from sio_anyio._runner import CoreRunner
+from sio_anyio._options import BackendKeywords, backend_options
+from sio_anyio._runner import SHUTDOWN_GRACE, CoreRunner
 from sio_core import EngineServer
 from sio_core.config import EngineConfig
 from sio_core.ids import IdGenerator
+
+if TYPE_CHECKING:
+    from sio_anyio._options import Unpack
 
 
 class EngineIOServer:
@@ -19,10 +24,10 @@ class EngineIOServer:
 
     :param handler: called, in order, with every session event (``SessionOpened``,
         ``MessageReceived``, ``SessionUpgraded``, ``SessionClosed``); sync or async.
-    :param fallback: answers requests outside ``config.path`` (default: 404).
     :param id_generator: where sids come from (default: 20 random URL-safe characters).
-    :param per_message_deflate: accept WebSocket compression when a client offers it.
-    :param read_timeout: seconds a client may take to send one whole HTTP request.
+    :param options: the backend's own: ``fallback`` answers requests outside ``config.path``
+        (default: 404), ``per_message_deflate`` accepts WebSocket compression when a client
+        offers it, ``read_timeout`` is the seconds a client may take to send one whole request.
     """
 
     def __init__(
@@ -30,19 +35,11 @@ class EngineIOServer:
         config: EngineConfig | None = None,
         handler: AppHandler | None = None,
         *,
-        fallback: Fallback | None = None,
         id_generator: IdGenerator | None = None,
-        per_message_deflate: bool = False,
-        read_timeout: float = READ_TIMEOUT,
+        **options: Unpack[BackendKeywords],
     ) -> None:
-        self._core = EngineServer(config, id_generator=id_generator or new_id)
-        self._runner = CoreRunner(
-            self._core,
-            handler,
-            fallback=fallback,
-            per_message_deflate=per_message_deflate,
-            read_timeout=read_timeout,
-        )
+        core = EngineServer(config, id_generator=id_generator or new_id)
+        self._runner = CoreRunner(core, handler, backend_options(options))
 
     async def serve(
         self,
@@ -51,7 +48,7 @@ class EngineIOServer:
         *,
         task_status: anyio.abc.TaskStatus[tuple[str, int]] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Serve until :meth:`aclose`; ``await task_group.start(server.serve, ...)`` gives the
+        """Serve until :meth:`close`; ``await task_group.start(server.serve, ...)`` gives the
         bound (host, port), useful with port 0."""
         await self._runner.serve(host, port, task_status=task_status)
 
@@ -60,16 +57,13 @@ class EngineIOServer:
 
         :returns: False when the session is gone or closing (the message is dropped).
         """
-        return self._runner.command(lambda: self._core.send(sid, data))
+        return self._runner.driver.command(lambda core: core.send(sid, data))
 
-    def close(self, sid: str) -> None:
+    def close_session(self, sid: str) -> None:
         """Close session ``sid`` from the server side."""
-        self._runner.command(lambda: self._core.close(sid))
+        self._runner.driver.command(lambda core: core.close(sid))
 
-    async def aclose(self, *, grace: float = 2.0) -> None:
-        """Close every session (``forced close``, as Node's ``server.close()``), give their last
-        output up to ``grace`` seconds to leave, then stop serving."""
-        self._runner.command(self._core.close_all)
-        with anyio.move_on_after(grace):
-            await self._runner.drained()
-        await self._runner.stop()
+    async def close(self, *, grace: float = SHUTDOWN_GRACE) -> None:
+        """Shut down: close every session (``forced close``, as Node's ``server.close()``), give
+        their last output up to ``grace`` seconds to leave, then stop serving."""
+        await self._runner.shutdown(lambda core: core.close_all(), grace=grace)

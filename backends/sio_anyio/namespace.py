@@ -7,25 +7,26 @@ on it reaches all of its children.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Callable
+from typing import Any, overload
 
+from sio_anyio._context import Context
 from sio_anyio._listeners import L, Listener, Listeners
-from sio_anyio.broadcast import BroadcastOperator, RoomNames
-from sio_core import DynamicNamespace
-
-if TYPE_CHECKING:
-    from sio_anyio.server import Server
-    from sio_anyio.socket import RemoteSocket, Socket
+from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
+from sio_anyio.socket import Socket
+from sio_core import NamespaceMatcher as NamespaceMatcher  # for the server
+from sio_core import SocketServer
 
 
 class Namespace:
     """One namespace: its middlewares, its ``connection`` handlers and its sockets."""
 
-    def __init__(self, server: Server, name: str, parent: ParentNamespace | None = None) -> None:
+    def __init__(self, context: Context, name: str, parent: ParentNamespace | None = None) -> None:
         self.name = name
-        self.server = server
         self.parent = parent
         self.sockets: dict[str, Socket] = {}
+        self._context = context
         self._middlewares: list[Listener] = []
         self._listeners = Listeners()
 
@@ -37,6 +38,10 @@ class Namespace:
         self._middlewares.append(middleware)
         return middleware
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a ``connection`` (alias ``connect``) handler; usable as a decorator."""
         event = "connection" if event == "connect" else event
@@ -50,15 +55,14 @@ class Namespace:
         inherited = self.parent.middlewares() if self.parent is not None else []
         return [*inherited, *self._middlewares]
 
-    async def _connected(self, socket: Socket) -> None:
-        if self.parent is not None:
-            await self.parent._listeners.emit("connection", socket)
-        await self._listeners.emit("connection", socket)
+    def listeners(self, event: str) -> list[Listener]:
+        """The handlers of ``event`` registered here, in call order (Node's ``listeners``)."""
+        return self._listeners.get(event)
 
     # -- broadcasting, with the operators in front ----------------------------------------
 
     def _operator(self) -> BroadcastOperator:
-        return BroadcastOperator(self.server, self.name)
+        return BroadcastOperator(self._context, self.name)
 
     def emit(self, event: str, *args: Any) -> bool:
         """Send ``event`` to every socket of the namespace."""
@@ -106,7 +110,7 @@ class Namespace:
 
     def server_side_emit(self, event: str, *args: Any) -> None:
         """Send an event to the other nodes of the cluster (none with one node)."""
-        self.server._core_call(
+        self._context.command(
             lambda core: core.operations.server_side_emit(self.name, event, args)
         )
 
@@ -114,17 +118,62 @@ class Namespace:
 class ParentNamespace(Namespace):
     """A family of dynamic namespaces; what is registered here applies to every child."""
 
-    def __init__(self, server: Server, family: DynamicNamespace) -> None:
-        super().__init__(server, f"<dynamic {family.key}>")
-        self.family = family
+    def __init__(self, context: Context, key: int, namespaces: Namespaces) -> None:
+        super().__init__(context, f"<dynamic {key}>")
+        self._key = key
+        self._namespaces = namespaces
 
     @property
     def children(self) -> list[Namespace]:
         """The namespaces created so far from this family."""
-        return [self.server.of(name) for name in self.family.children]
+        names = self._context.query(lambda core: _children(core, self._key))
+        return [self._namespaces.named(name) for name in names]
 
     def emit(self, event: str, *args: Any) -> bool:
         """Send ``event`` to every socket of every child."""
         for child in self.children:
             child.emit(event, *args)
         return True
+
+
+class Namespaces:
+    """The application's namespaces by name, and the dynamic families, made on first use."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._by_name: dict[str, Namespace] = {}
+        self._parents: dict[int, ParentNamespace] = {}
+
+    def of(self, name: str | re.Pattern[str] | NamespaceMatcher) -> Namespace:
+        """The namespace ``name``, declared if needed; a pattern or predicate makes a parent."""
+        if isinstance(name, str):
+            full_name = name if name.startswith("/") else "/" + name
+            if full_name not in self._by_name:
+                self._context.command(lambda core: core.namespaces.add(full_name))
+                self._by_name[full_name] = Namespace(self._context, full_name)
+            return self._by_name[full_name]
+        matcher = name
+        key = self._context.command(lambda core: core.namespaces.add_dynamic(matcher).key)
+        parent = self._parents[key] = ParentNamespace(self._context, key, self)
+        return parent
+
+    def named(self, name: str) -> Namespace:
+        """The namespace a client connects to: a dynamic child is made under its parent."""
+        if name not in self._by_name:
+            key = self._context.query(lambda core: _parent_key(core, name))
+            parent = self._parents.get(key) if key is not None else None
+            self._by_name[name] = Namespace(self._context, name, parent)
+        return self._by_name[name]
+
+
+def _parent_key(core: SocketServer, name: str) -> int | None:
+    record = core.namespaces.get(name)
+    return record.parent.key if record is not None and record.parent is not None else None
+
+
+def _children(core: SocketServer, key: int) -> list[str]:
+    return [
+        record.name
+        for record in core.namespaces
+        if record.parent is not None and record.parent.key == key
+    ]

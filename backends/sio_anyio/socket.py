@@ -9,12 +9,15 @@ queue, so a handler may ``await socket.emit_with_ack(...)`` without blocking its
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
 
+from sio_anyio._context import Context
 from sio_anyio._listeners import L, Listener, Listeners, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
 from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
-from sio_core import BroadcastOptions, Handshake, SocketSnapshot
+from sio_anyio.conn import Conn
+from sio_core import BroadcastOptions, Handshake, SocketServer
 from sio_core.events import (
     Event,
     EventReceived,
@@ -24,9 +27,9 @@ from sio_core.events import (
 )
 
 if TYPE_CHECKING:
-    from sio_anyio.conn import Conn
+    # The one import against the layers: a socket's ``nsp`` is its Namespace, whose
+    # ``sockets`` are Sockets. Only the annotation needs it (import-linter skips it).
     from sio_anyio.namespace import Namespace
-    from sio_anyio.server import Server
 
 logger = logging.getLogger("sio_anyio")
 
@@ -36,7 +39,7 @@ class Socket:
 
     def __init__(
         self,
-        server: Server,
+        context: Context,
         namespace: Namespace,
         socket_id: str,
         handshake: Handshake,
@@ -46,13 +49,12 @@ class Socket:
         self.nsp = namespace
         self.handshake = handshake
         self.conn = conn
-        self.server = server
         self.connected = False
+        self._context = context
         self._listeners = Listeners()
         self._middlewares: list[Listener] = []
         self._any: list[Listener] = []
         self._any_outgoing: list[Listener] = []
-        self._inbox: Queue[Event] = Queue()
         self._rooms_when_leaving: frozenset[str] | None = None
         self._emit_timeout: float | None = None
 
@@ -68,22 +70,23 @@ class Socket:
         """The rooms of the socket; during ``disconnecting`` still the rooms it is leaving."""
         if self._rooms_when_leaving is not None:
             return set(self._rooms_when_leaving)
-        return set(self.server._core.operations.rooms(self.id))  # a read: nothing to pump
+        return set(self._context.query(lambda core: core.operations.rooms(self.id)))
 
     @property
     def data(self) -> Any:
         """Anything the application likes; ``fetch_sockets`` sees it too."""
-        record = self.server._core.socket(self.id)
-        return record.data if record is not None else None
+        return self._context.query(lambda core: _data(core, self.id))
 
     @data.setter
     def data(self, value: Any) -> None:
-        record = self.server._core.socket(self.id)
-        if record is not None:
-            record.data = value
+        self._context.command(lambda core: _set_data(core, self.id, value))
 
     # -- listening ------------------------------------------------------------------------
 
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
         """Register a handler (usable as ``@socket.on("event")``).
 
@@ -143,7 +146,7 @@ class Socket:
     def emit(self, event: str, *args: Any) -> bool:
         """Send ``event`` to this client (dropped silently once it is gone, as in Node)."""
         self._outgoing(event, args)
-        self.server._core_call(lambda core: core.emit(self.id, event, args))
+        self._context.command(lambda core: core.emit(self.id, event, args))
         return True
 
     async def emit_with_ack(self, event: str, *args: Any) -> Any:
@@ -155,11 +158,11 @@ class Socket:
         """
         timeout, self._emit_timeout = self._emit_timeout, None
         self._outgoing(event, args)
-        ack_id = self.server._core_call(
+        ack_id = self._context.command(
             lambda core: core.emit(self.id, event, args, with_ack=True, timeout=timeout)
         )
         assert ack_id is not None
-        return await self.server._wait_ack(self.id, ack_id)
+        return await self._context.acks.wait_ack(self.id, ack_id)
 
     def timeout(self, seconds: float) -> Socket:
         """The next :meth:`emit_with_ack` waits at most ``seconds``."""
@@ -178,11 +181,11 @@ class Socket:
     def join(self, *rooms: RoomNames) -> None:
         """Join one room or several."""
         names = room_set(rooms)
-        self.server._core_call(lambda core: core.operations.join(self.id, names))
+        self._context.command(lambda core: core.operations.join(self.id, names))
 
     def leave(self, room: str) -> None:
         """Leave one room."""
-        self.server._core_call(lambda core: core.operations.leave(self.id, room))
+        self._context.command(lambda core: core.operations.leave(self.id, room))
 
     def to(self, *rooms: RoomNames) -> BroadcastOperator:
         """Everyone in these rooms but this socket."""
@@ -198,31 +201,28 @@ class Socket:
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace but this socket."""
         options = BroadcastOptions(except_rooms=frozenset({self.id}))
-        return BroadcastOperator(self.server, self.nsp.name, options)
+        return BroadcastOperator(self._context, self.nsp.name, options)
 
     @property
     def volatile(self) -> BroadcastOperator:
         """This socket only, dropped if its transport cannot take it right now."""
         options = BroadcastOptions(rooms=frozenset({self.id}), volatile=True)
-        return BroadcastOperator(self.server, self.nsp.name, options)
+        return BroadcastOperator(self._context, self.nsp.name, options)
 
     # -- leaving --------------------------------------------------------------------------
 
     def disconnect(self, close: bool = False) -> Socket:
         """Disconnect from this namespace; with ``close``, close the whole connection."""
-        if self.server._core.is_connected(self.id):  # the client may have left meanwhile
-            self.server._core_call(lambda core: core.disconnect(self.id, close=close))
+        if self._context.query(lambda core: core.is_connected(self.id)):  # it may have left
+            self._context.command(lambda core: core.disconnect(self.id, close=close))
         return self
 
     # -- the socket's own task: events in order -------------------------------------------
 
-    def _deliver(self, event: Event) -> None:
-        self._inbox.put(event)
-
-    async def _handle_events(self) -> None:
+    async def _handle_events(self, inbox: Queue[Event]) -> None:
         """Handle this socket's events, in order, until it has disconnected."""
         while True:
-            event = await self._inbox.get()
+            event = await inbox.get()
             if isinstance(event, EventReceived):
                 await self._on_event(event)
             elif isinstance(event, SocketErrored):
@@ -254,16 +254,13 @@ class Socket:
             await self._answer(handlers, args, received.ack_id)
 
     async def _answer(self, handlers: list[Listener], args: list[Any], ack_id: int) -> None:
-        ack = Ack(self, ack_id)
+        ack = Ack(self._context, self.id, ack_id)
         first, *others = handlers
         try:
             if wants_ack(first):
                 await call(first, *args, ack=ack)
             else:
-                result = await call(first, *args)
-                ack(
-                    *(result if isinstance(result, tuple) else () if result is None else (result,))
-                )
+                ack(*_as_ack_args(await call(first, *args)))
         except Exception:
             logger.exception("handler %r failed", first)
         for handler in others:
@@ -276,8 +273,9 @@ class Socket:
 class Ack:
     """Answers the client's event once; later calls do nothing, as Node's callback does."""
 
-    def __init__(self, socket: Socket, ack_id: int) -> None:
-        self._socket = socket
+    def __init__(self, context: Context, socket_id: str, ack_id: int) -> None:
+        self._context = context
+        self._socket_id = socket_id
         self._ack_id = ack_id
         self.sent = False
 
@@ -285,41 +283,8 @@ class Ack:
         if self.sent:
             return
         self.sent = True
-        socket_id, ack_id = self._socket.id, self._ack_id
-        self._socket.server._core_call(lambda core: core.ack(socket_id, ack_id, args))
-
-
-class RemoteSocket:
-    """What ``fetch_sockets`` returns: a snapshot, with Node's methods on it.
-
-    Its methods go through the adapter, as in Node: on a socket gone since, they do nothing.
-    """
-
-    def __init__(self, server: Server, snapshot: SocketSnapshot) -> None:
-        self._server = server
-        self.id = snapshot.id
-        self.handshake = snapshot.handshake
-        self.rooms = set(snapshot.rooms)
-        self.data = snapshot.data
-        self._only_me = BroadcastOperator(
-            server, snapshot.nsp, BroadcastOptions(rooms=frozenset({snapshot.id}))
-        )
-
-    def emit(self, event: str, *args: Any) -> bool:
-        """Send ``event`` to this socket."""
-        return self._only_me.emit(event, *args)
-
-    def join(self, *rooms: RoomNames) -> None:
-        """Make the socket join rooms."""
-        self._only_me.sockets_join(*rooms)
-
-    def leave(self, room: str) -> None:
-        """Make the socket leave a room."""
-        self._only_me.sockets_leave(room)
-
-    def disconnect(self, close: bool = False) -> None:
-        """Disconnect the socket."""
-        self._only_me.disconnect_sockets(close)
+        socket_id, ack_id = self._socket_id, self._ack_id
+        self._context.command(lambda core: core.ack(socket_id, ack_id, args))
 
 
 def _as_ack_args(result: Any) -> tuple[Any, ...]:
@@ -327,6 +292,17 @@ def _as_ack_args(result: Any) -> tuple[Any, ...]:
     if result is None:
         return ()
     return result if isinstance(result, tuple) else (result,)
+
+
+def _data(core: SocketServer, socket_id: str) -> Any:
+    record = core.socket(socket_id)
+    return record.data if record is not None else None
+
+
+def _set_data(core: SocketServer, socket_id: str, value: Any) -> None:
+    record = core.socket(socket_id)
+    if record is not None:
+        record.data = value
 
 
 def _remove(listeners: list[Listener], listener: Listener | None) -> None:

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sio_anyio import Fallback
-from sio_anyio.server import Server
-from sio_anyio.socket import Socket
+from sio_anyio import Fallback, Server, Socket
 
 from sio_core.http import HttpRequest, HttpResponse
 

@@ -227,7 +227,7 @@ async def echo_server(
         try:
             yield port, recorder
         finally:
-            await server.aclose()
+            await server.close()
 
 
 async def handshake(client: HttpClient) -> str:

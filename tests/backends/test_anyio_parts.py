@@ -80,16 +80,16 @@ async def test_failing_handler_does_not_stop_the_server(wire) -> None:
             client = await wire.http(port)
             first, second = await wire.handshake(client), await wire.handshake(client)
             await client.aclose()
-            await server.aclose()
+            await server.close()
     assert first != second
 
 
 @pytest.mark.anyio
-async def test_aclose_stops_accepting_connections() -> None:
+async def test_close_stops_accepting_connections() -> None:
     server = EngineIOServer()
     with anyio.fail_after(TIMEOUT):
         async with anyio.create_task_group() as tasks:
             _, port = await tasks.start(server.serve, "127.0.0.1", 0)
-            await server.aclose()
+            await server.close()
         with pytest.raises(OSError, match=r"refused|failed"):
             await anyio.connect_tcp("127.0.0.1", port)

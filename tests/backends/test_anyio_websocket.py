@@ -87,19 +87,19 @@ async def test_server_close_ends_the_websocket_with_a_close_frame(wire) -> None:
         async with wire.server() as (port, recorder):
             client = await wire.ws(port, WS_TARGET)
             sid = wire.open_packet(await client.receive_message())["sid"]
-            recorder.server.close(sid)
+            recorder.server.close_session(sid)
             while not isinstance(event := await client.next_event(), ws.CloseConnection):
                 pass
             await client.aclose()
     assert event.code == 1000
 
 
-async def test_aclose_closes_open_websockets_before_stopping(wire) -> None:
+async def test_close_closes_open_websockets_before_stopping(wire) -> None:
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, recorder):
             client = await wire.ws(port, WS_TARGET)
             await client.receive_message()
-            await recorder.server.aclose()
+            await recorder.server.close()
             while not isinstance(event := await client.next_event(), ws.CloseConnection):
                 pass
             await client.aclose()

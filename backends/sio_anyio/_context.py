@@ -1,0 +1,90 @@
+"""What the handles (sockets, namespaces, operators, connections) may do with the server.
+
+The handles are Node-shaped objects in the application's hands. They never see the server
+nor the core: they get this context, which lets them
+- change the core (:meth:`Context.command`: the output leaves at once) or read it
+  (:meth:`Context.query`), always through the driver;
+- hold and release a socket's CONNECT (:meth:`Context.accept_connect`,
+  :meth:`Context.release_connect`);
+- run application code in tasks of their own (:meth:`Context.spawn`);
+- wait for acknowledgements (:attr:`Context.acks`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+import anyio.abc
+
+from sio_anyio._acks import Acks
+from sio_anyio._counter import InFlight
+from sio_anyio._driver import Driver
+from sio_core import SocketServer
+
+T = TypeVar("T")
+
+
+class Context:
+    """The one door from the handles to the server: the core, the task group, the acks."""
+
+    def __init__(self, driver: Driver[SocketServer]) -> None:
+        self._driver = driver
+        self.acks = Acks()
+        """The acks the application awaits; the event router settles them."""
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._running = InFlight()
+
+    # -- the core -------------------------------------------------------------------------
+
+    def command(self, action: Callable[[SocketServer], T]) -> T:
+        """Change the core; what that produced is delivered before this returns."""
+        return self._driver.command(action)
+
+    def query(self, question: Callable[[SocketServer], T]) -> T:
+        """Read the core (``question`` must change nothing)."""
+        return self._driver.query(question)
+
+    def accept_connect(self, socket_id: str) -> None:
+        """Let a connecting socket in, holding its CONNECT until :meth:`release_connect`.
+
+        As in Node, the connection handlers run (up to their first await) before the client
+        can learn it is connected, so a room they join is joined before any event that client
+        triggers. The core holds everything the socket would receive until the release.
+        """
+        self._driver.command(lambda core: core.accept(socket_id))
+
+    def release_connect(self, socket_id: str) -> None:
+        """Let the held CONNECT of ``socket_id`` (and what followed it) leave; idempotent."""
+        self._driver.command(lambda core: core.release(socket_id))
+
+    # -- application code -----------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def task_group(self) -> AsyncIterator[None]:
+        """While serving: :meth:`spawn` starts tasks here; they are cancelled on exit."""
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                self._tasks = None
+
+    def spawn(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run ``function(*args)`` in a task of its own (dropped when not serving)."""
+        if self._tasks is not None:
+            self._running.add()
+            self._tasks.start_soon(self._tracked, function, *args)
+
+    async def tasks_finished(self) -> None:
+        """Wait until every spawned task has ended (a shutdown waits for the handlers)."""
+        await self._running.idle()
+
+    async def _tracked(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        try:
+            await function(*args)
+        finally:
+            self._running.done()

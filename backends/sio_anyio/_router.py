@@ -1,0 +1,168 @@
+"""From the core's events to the handles: which socket, connection or wait each one is for.
+
+The driver calls :meth:`EventRouter.route` during its pump, so routing never waits and never
+changes the core: an event is put in the queue of the socket it concerns, handed to its
+connection, or settles an ack. A socket's life is a task of its own (:meth:`_run_socket`):
+the namespace's middlewares decide, the connection handlers run, then its events are handled
+one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sio_anyio._context import Context
+from sio_anyio._listeners import call, call_logged
+from sio_anyio._queue import Queue
+from sio_anyio.conn import Conn
+from sio_anyio.errors import ConnectionRejected
+from sio_anyio.namespace import Namespace, Namespaces
+from sio_anyio.socket import Socket
+from sio_core import SocketServer
+from sio_core.events import (
+    AckAbandoned,
+    AckReceived,
+    BroadcastAcksCollected,
+    Event,
+    EventReceived,
+    PacketCreated,
+    PacketReceived,
+    SessionClosed,
+    SessionDrained,
+    SessionOpened,
+    SessionUpgraded,
+    SocketConnecting,
+    SocketDisconnected,
+    SocketDisconnecting,
+    SocketErrored,
+)
+
+logger = logging.getLogger("sio_anyio")
+
+
+class EventRouter:
+    """Routes each core event to the handle it concerns."""
+
+    def __init__(self, context: Context, namespaces: Namespaces) -> None:
+        self._context = context
+        self._namespaces = namespaces
+        self._sockets: dict[str, tuple[Socket, Queue[Event]]] = {}  # with the socket's events
+        self._conns: dict[str, Conn] = {}
+
+    def route(self, event: Event) -> None:
+        """Route one core event; called during the pump: it never waits nor changes the core."""
+        if isinstance(event, SocketConnecting):
+            self._start_socket(event)
+        elif isinstance(event, EventReceived | SocketErrored | SocketDisconnecting):
+            self._to_socket(event.socket_id, event)
+        elif isinstance(event, SocketDisconnected):
+            self._to_socket(event.socket_id, event)
+            self._forget_socket(event.socket_id, event.nsp)
+        elif isinstance(event, AckReceived | AckAbandoned):
+            self._context.acks.resolve_ack(event)
+        elif isinstance(event, BroadcastAcksCollected):
+            self._context.acks.resolve_broadcast(event)
+        else:
+            self._on_session_event(event)
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _on_session_event(self, event: Event) -> None:
+        if isinstance(event, SessionOpened):
+            self._conns[event.sid] = Conn(self._context, event.sid)
+            logger.debug("session %s opened over %s", event.sid, event.transport)
+        elif isinstance(event, SessionUpgraded) and event.sid in self._conns:
+            self._conns[event.sid].emit("upgrade", event.transport)
+        elif isinstance(event, SessionClosed):
+            conn = self._conns.pop(event.sid, None)
+            logger.info("session %s closed: %s", event.sid, event.reason)
+            if conn is not None:
+                conn.emit("close", event.reason)
+        elif isinstance(event, PacketReceived | PacketCreated | SessionDrained):
+            self._on_packet_event(event)
+
+    def _on_packet_event(self, event: PacketReceived | PacketCreated | SessionDrained) -> None:
+        """Only sessions with a traffic listener report these (see :mod:`sio_anyio.conn`)."""
+        conn = self._conns.get(event.sid)
+        if conn is None:
+            return
+        if isinstance(event, SessionDrained):
+            conn.emit("drain")
+        else:
+            conn.emit("packet" if isinstance(event, PacketReceived) else "packetCreate", event)
+
+    # -- sockets --------------------------------------------------------------------------
+
+    def _start_socket(self, event: SocketConnecting) -> None:
+        sid = self._context.query(lambda core: _sid_of(core, event.socket_id))
+        conn = self._conns.get(sid) if sid is not None else None
+        if conn is None:
+            return
+        namespace = self._namespaces.named(event.nsp)
+        socket = Socket(self._context, namespace, event.socket_id, event.handshake, conn)
+        inbox: Queue[Event] = Queue()
+        self._sockets[socket.id] = socket, inbox
+        self._context.spawn(self._run_socket, socket, namespace, inbox)
+
+    async def _run_socket(self, socket: Socket, namespace: Namespace, inbox: Queue[Event]) -> None:
+        if not await self._admit(socket, namespace):
+            self._sockets.pop(socket.id, None)
+            return
+        socket.connected = True
+        namespace.sockets[socket.id] = socket
+        logger.info("socket %s connected to %s", socket.id, namespace.name)
+        # The core holds the CONNECT until release: as in Node, the connection handlers run up
+        # to their first await before the client learns it is connected. The release task runs
+        # at that first suspension, so a handler awaiting its client's ack cannot deadlock.
+        self._context.spawn(self._release_soon, socket.id)
+        try:
+            for owner in (namespace.parent, namespace):
+                if owner is not None:
+                    for listener in owner.listeners("connection"):
+                        await call_logged(listener, socket)
+        finally:
+            self._context.release_connect(socket.id)  # handlers that never suspended
+        # The one private call between handles: the socket's half of its own task, which
+        # dispatches to its listeners (the server only sequences it).
+        await socket._handle_events(inbox)
+
+    async def _release_soon(self, socket_id: str) -> None:
+        self._context.release_connect(socket_id)
+
+    async def _admit(self, socket: Socket, namespace: Namespace) -> bool:
+        """Run the namespace middlewares, then accept or reject in the core."""
+        try:
+            for middleware in namespace.middlewares():
+                await call(middleware, socket)
+        except ConnectionRejected as refusal:
+            return self._decide(socket.id, refusal.message, refusal.data)
+        except Exception as error:
+            return self._decide(socket.id, str(error) or type(error).__name__, None)
+        return self._decide(socket.id, None, None)
+
+    def _decide(self, socket_id: str, refusal: str | None, data: Any) -> bool:
+        if not self._context.query(lambda core: core.is_pending(socket_id)):
+            return False  # the client left while the middlewares ran
+        if refusal is None:
+            self._context.accept_connect(socket_id)  # held until release_connect
+            return True
+        self._context.command(lambda core: core.reject(socket_id, refusal, data))
+        return False
+
+    def _to_socket(self, socket_id: str, event: Event) -> None:
+        entry = self._sockets.get(socket_id)
+        if entry is not None:
+            entry[1].put(event)
+
+    def _forget_socket(self, socket_id: str, nsp: str) -> None:
+        entry = self._sockets.pop(socket_id, None)
+        if entry is not None:
+            entry[0].nsp.sockets.pop(socket_id, None)
+            logger.info("socket %s left %s", socket_id, nsp)
+
+
+def _sid_of(core: SocketServer, socket_id: str) -> str | None:
+    """The Engine.IO session of a socket, while the core knows it."""
+    record = core.socket(socket_id)
+    return record.sid if record is not None else None
