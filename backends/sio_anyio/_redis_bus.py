@@ -13,7 +13,8 @@ hear (``SUBSCRIBE``, ``PSUBSCRIBE``, ``SSUBSCRIBE``). :class:`RedisBus` does bot
   KILL TYPE pubsub``), when a PING on it gets no PONG within ``ping_timeout`` (a frozen Redis, a
   dead network path), or when the publisher connection breaks. Then the bus starts a new one
   at once, and after each failed try waits by a capped exponential :class:`Backoff`, forever.
-  Dropping the whole client each time keeps no half-broken connection in any pool.
+  Dropping the whole client each time keeps no half-broken connection in any pool. One session
+  is :mod:`sio_anyio._redis_session`; what outlives sessions is here.
 - **Wanted subscriptions** live here, apart from any connection. A new listener subscribes to
   all of them before the bus calls itself up, so a reconnection restores exactly what was lost.
   They can change at any time, from synchronous code (a socket joining a room, for the sharded
@@ -38,7 +39,6 @@ Redis Cluster, where each shard needs its own listener, is not handled here.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Final, TypeVar
@@ -48,6 +48,15 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from sio_anyio._backoff import Backoff
+from sio_anyio._redis_session import (
+    FAULTS,
+    NeverUp,
+    Outgoing,
+    Session,
+    SessionHooks,
+    Timeouts,
+    run_session,
+)
 from sio_anyio._redis_status import (
     BusMessage,
     BusStatus,
@@ -60,17 +69,11 @@ from sio_anyio._redis_wire import (
     BaseConnection,
     Channel,
     Kind,
-    NoRetryPolicy,
     RedisError,
-    ResponseError,
     channel_bytes,
     coredis,
     describe,
-    heard_message,
-    leaves,
-    probe,
     redacted,
-    refusal_tolerated,
     send_subscription,
 )
 
@@ -78,29 +81,9 @@ logger = logging.getLogger("sio_anyio.redis")
 
 T = TypeVar("T")
 
-_Outgoing = tuple[bool, bytes, bytes]
-"""A queued message: whether to SPUBLISH, the channel, the payload."""
-_FAULTS: Final = (RedisError, OSError, TimeoutError, anyio.BrokenResourceError)
-"""What Redis being away or misbehaving looks like from coredis and anyio."""
 _DEFAULT_BACKOFF: Final = Backoff()
 _SHORT_SESSION: Final = 1.0
 """A session shorter than this (seconds) is followed by a backoff before the next one."""
-_OUTBOX_BATCH: Final = 512
-"""The most queued messages pipelined at once before their replies are awaited."""
-
-
-class _NeverUp(Exception):
-    """A session that failed before it was up: a failed try at connecting."""
-
-
-@dataclasses.dataclass(slots=True)
-class _Session:
-    """One client and its two dedicated connections; all discarded together when it ends."""
-
-    client: coredis.Redis[bytes]
-    listener: BaseConnection
-    publisher: BaseConnection
-    ended: anyio.Event = dataclasses.field(default_factory=anyio.Event)
 
 
 class RedisBus:
@@ -139,17 +122,19 @@ class RedisBus:
         """The URL without its credentials, as logs show it."""
         self._on_message = on_message
         self._on_status = on_status
-        self._ping_interval = ping_interval
-        self._ping_timeout = ping_timeout
-        self._command_timeout = command_timeout
-        self._connect_timeout = connect_timeout
+        self._timeouts = Timeouts(
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            command_timeout=command_timeout,
+            connect_timeout=connect_timeout,
+        )
         self._backoff = backoff
         self._wanted: dict[Kind, set[bytes]] = {kind: set() for kind in Kind}
         self._outbox_size = outbox_size
-        self._outbox: MemoryObjectSendStream[_Outgoing] | None = None
-        self._outbox_out: MemoryObjectReceiveStream[_Outgoing] | None = None
+        self._outbox: MemoryObjectSendStream[Outgoing] | None = None
+        self._outbox_out: MemoryObjectReceiveStream[Outgoing] | None = None
         self._listener: BaseConnection | None = None
-        self._session: _Session | None = None
+        self._session: Session | None = None
         self._changed = anyio.Event()
         self._dropped = 0
         self._dropped_in_gap = 0
@@ -199,8 +184,8 @@ class RedisBus:
             session = self._session
             assert session is not None
             try:
-                await self._ping(session.listener)
-            except _FAULTS:
+                await session.ping()
+            except FAULTS:
                 session.listener.invalidate()
                 await session.ended.wait()
             else:
@@ -268,8 +253,7 @@ class RedisBus:
                     logger.warning("redis %s: publishing outbox full, dropping", self.where)
             else:
                 return True
-        self._dropped += 1
-        self._dropped_in_gap += 1
+        self._count_dropped(1)
         return False
 
     async def publish(self, channel: Channel, data: bytes) -> int:
@@ -297,9 +281,9 @@ class RedisBus:
         if session is None:
             raise RedisUnavailable(f"no connection to redis {self.where}")
         try:
-            with anyio.fail_after(self._command_timeout):
+            with anyio.fail_after(self._timeouts.command_timeout):
                 return await call(session.client)
-        except _FAULTS as error:
+        except FAULTS as error:
             raise RedisUnavailable(f"redis {self.where}: {describe(error)}") from error
 
     # -- the session loop ------------------------------------------------------------------------
@@ -315,7 +299,7 @@ class RedisBus:
         if self._running:
             raise RuntimeError("a RedisBus runs once")
         self._running = True
-        self._outbox, self._outbox_out = anyio.create_memory_object_stream[_Outgoing](
+        self._outbox, self._outbox_out = anyio.create_memory_object_stream[Outgoing](
             self._outbox_size
         )
         with self._outbox, self._outbox_out:
@@ -332,7 +316,7 @@ class RedisBus:
                 reason, lasted = await self._run_session(
                     gap_known=ever_up or failures > 0, since=deaf_since
                 )
-            except _NeverUp as failed:
+            except NeverUp as failed:
                 failures += 1
                 delay = self._backoff.delay(failures)
                 self._log_failure(failures, str(failed), first=failures == 1 and not ever_up)
@@ -368,57 +352,34 @@ class RedisBus:
     async def _run_session(self, *, gap_known: bool, since: float) -> tuple[str, float]:
         """One session, from connecting to its end: why it ended and how long it was up.
 
-        Raises _NeverUp if it never came up. Anything unexpected is logged and taken for a
-        failure too: the bus must outlive its own bugs rather than leave the node deaf.
+        Raises NeverUp if it never came up.
         """
-        client = coredis.Redis.from_url(
-            self.url,
-            stream_timeout=self._command_timeout,
-            connect_timeout=self._connect_timeout,
-            retry_policy=NoRetryPolicy(),
-            client_name="sio-core",
+        hooks = SessionHooks(
+            subscribe=self._subscribe_all, heard=self._heard, dropped=self._count_dropped
         )
-        up_at: float | None = None
-        try:
-            await probe(client.connection_pool.location)
-            async with client:
-                session = await self._open(client)
-                up_at = anyio.current_time()
-                try:
-                    reason = await self._serve(session, gap_known=gap_known, since=since)
-                finally:
-                    self._end(session)
-        except Exception as error:
-            found = leaves(error)
-            why = "; ".join(describe(leaf) for leaf in found)
-            if not all(isinstance(leaf, _FAULTS) for leaf in found):
-                logger.exception("redis %s: unexpected failure", self.where)
-                why = f"unexpected failure: {why}"
-            if up_at is None:
-                raise _NeverUp(why) from error
-            reason = why
-        assert up_at is not None
-        return reason, anyio.current_time() - up_at
 
-    async def _open(self, client: coredis.Redis[bytes]) -> _Session:
-        """Connect both connections and subscribe to everything wanted; raise if that fails."""
+        async def serve(session: Session) -> str:
+            try:
+                return await self._serve(session, hooks, gap_known=gap_known, since=since)
+            finally:
+                self._end(session)
+
         try:
-            with anyio.fail_after(self._connect_timeout + self._ping_timeout):
-                listener = await client.connection_pool.get_connection()
-                publisher = await client.connection_pool.get_connection()
-                # No await between these two lines: a change made meanwhile would be lost.
-                for kind, names in self._wanted.items():
-                    if names:
-                        send_subscription(listener, kind, sorted(names), wanted=True)
-                self._listener = listener
-                await self._ping(listener)
-        except BaseException:
+            return await run_session(self.url, self.where, self._timeouts, hooks, serve)
+        finally:
             self._listener = None
-            raise
-        return _Session(client, listener, publisher)
 
-    async def _serve(self, session: _Session, *, gap_known: bool, since: float) -> str:
-        """Hear, ping and publish until one of them fails; the reason."""
+    def _subscribe_all(self, listener: BaseConnection) -> None:
+        """A new listener: subscribe it to everything wanted, and send it later changes."""
+        for kind, names in self._wanted.items():
+            if names:
+                send_subscription(listener, kind, sorted(names), wanted=True)
+        self._listener = listener
+
+    async def _serve(
+        self, session: Session, hooks: SessionHooks, *, gap_known: bool, since: float
+    ) -> str:
+        """Announce the session, then serve it until it ends; the reason."""
         gap = anyio.current_time() - since if gap_known else None
         dropped, self._dropped_in_gap = self._dropped_in_gap, 0
         self._session = session
@@ -435,95 +396,35 @@ class RedisBus:
         else:
             logger.info("redis %s: connected", self.where)
         self._status(SubscriberReady(gap=gap, dropped=dropped))
-        ended: list[str] = []
-        async with anyio.create_task_group() as tasks:
+        assert self._outbox_out is not None
+        return await session.serve(self._outbox_out, hooks)
 
-            def end(reason: str) -> None:
-                ended.append(reason)
-                tasks.cancel_scope.cancel()
-
-            tasks.start_soon(self._hear, session.listener, end)
-            tasks.start_soon(self._keep_alive, session.listener, end)
-            tasks.start_soon(self._drain, session.publisher, end)
-        return ended[0]
-
-    def _end(self, session: _Session) -> None:
+    def _end(self, session: Session) -> None:
         self._session = None
         self._listener = None
-        session.listener.invalidate()
-        session.publisher.invalidate()
         while self._outbox_out is not None:  # queued for this session, it would come late
             try:
                 self._outbox_out.receive_nowait()
             except (anyio.WouldBlock, anyio.ClosedResourceError):
                 break
-            self._dropped += 1
-            self._dropped_in_gap += 1
-        session.ended.set()
+            self._count_dropped(1)
         self._announce()
 
     def _announce(self) -> None:
         self._changed.set()
         self._changed = anyio.Event()
 
-    async def _hear(self, listener: BaseConnection, end: Callable[[str], None]) -> None:
+    def _heard(self, message: BusMessage) -> None:
+        if self._on_message is None:
+            return
         try:
-            async for push in listener.push_messages:
-                message = heard_message(push)
-                if message is not None and self._on_message is not None:
-                    try:
-                        self._on_message(message)
-                    except Exception:
-                        logger.exception("redis %s: on_message failed", self.where)
-        except _FAULTS as error:
-            end(f"listener closed: {describe(error)}")
-        else:
-            end("listener closed")
+            self._on_message(message)
+        except Exception:
+            logger.exception("redis %s: on_message failed", self.where)
 
-    async def _keep_alive(self, listener: BaseConnection, end: Callable[[str], None]) -> None:
-        while True:
-            await anyio.sleep(self._ping_interval)
-            try:
-                await self._ping(listener)
-            except _FAULTS as error:
-                end(f"no PONG within {self._ping_timeout:g} s: {describe(error)}")
-                return
-
-    async def _drain(self, publisher: BaseConnection, end: Callable[[str], None]) -> None:
-        outbox = self._outbox_out
-        assert outbox is not None
-        while True:
-            batch = [await outbox.receive()]
-            while len(batch) < _OUTBOX_BATCH:
-                try:
-                    batch.append(outbox.receive_nowait())
-                except anyio.WouldBlock:
-                    break
-            try:
-                requests = [
-                    publisher.create_request(b"SPUBLISH" if sharded else b"PUBLISH", channel, data)
-                    for sharded, channel, data in batch
-                ]
-                with anyio.fail_after(self._command_timeout):
-                    for request in requests:
-                        await refusal_tolerated(request, self._refused)
-            except _FAULTS as error:
-                self._dropped += len(batch)
-                self._dropped_in_gap += len(batch)
-                end(f"publishing failed: {describe(error)}")
-                return
-
-    def _refused(self, error: ResponseError) -> None:
-        """Redis refused one message (SPUBLISH on Redis 6, say): drop it, keep the session."""
-        self._dropped += 1
-        self._dropped_in_gap += 1
-        logger.warning("redis %s refused a publish: %s", self.where, error)
-
-    async def _ping(self, connection: BaseConnection) -> None:
-        with anyio.fail_after(self._ping_timeout):
-            reply = await connection.create_request(b"PING")
-        if not isinstance(reply, bytes) or reply != b"PONG":
-            raise RedisError(f"PING answered {reply!r}")
+    def _count_dropped(self, count: int) -> None:
+        self._dropped += count
+        self._dropped_in_gap += count
 
     def _status(self, status: BusStatus) -> None:
         if self._on_status is None:
