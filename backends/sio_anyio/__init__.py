@@ -1,15 +1,20 @@
 """The anyio backend of sio-core: serves the sans-IO core over TCP on asyncio or trio.
 
 ``Server`` is the Socket.IO server, Node's ``io`` in Python's spelling; ``EngineIOServer``
-serves plain Engine.IO. Both run unchanged on asyncio and trio.
+serves plain Engine.IO. Both run unchanged on asyncio and trio. ``RedisEmitter`` (and the Redis
+adapters) need the ``redis`` extra (coredis); they are imported on first use, so that the rest
+works without it.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from sio_anyio._handlers import AppHandler
 from sio_anyio._http import Fallback
+from sio_anyio._redis_status import RedisUnavailable
 from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
@@ -19,6 +24,15 @@ from sio_anyio.errors import AckError, AckTimeoutError, ConnectionRejected, Sock
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.server import Server
 from sio_anyio.socket import Ack, Socket
+
+if TYPE_CHECKING:
+    from sio_anyio.emitter import EmitterOperator, RedisEmitter
+
+_NEEDS_COREDIS = {
+    "EmitterOperator": "sio_anyio.emitter",
+    "RedisEmitter": "sio_anyio.emitter",
+}
+"""What imports coredis, by the module it is in: imported on first use."""
 
 logging.getLogger("sio_anyio").addHandler(logging.NullHandler())
 
@@ -31,13 +45,23 @@ __all__ = [
     "Conn",
     "ConnectionRejected",
     "CoreRunner",
+    "EmitterOperator",
     "EngineIOServer",
     "Fallback",
     "Namespace",
     "ParentNamespace",
+    "RedisEmitter",
+    "RedisUnavailable",
     "RemoteSocket",
     "Server",
     "Socket",
     "SocketGoneError",
     "run_server",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _NEEDS_COREDIS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sio_anyio' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
