@@ -122,8 +122,12 @@ class _Reader:
             return self.read_map(marker & 0x0F, depth)
         if marker <= 0x9F:
             return self.read_array(marker & 0x0F, depth)
-        if marker <= 0xBF:
-            return self.read_str(marker & 0x1F, depth)
+        if marker <= 0xBF:  # fixstr, the most common value of all (every key): inlined
+            end = pos + 1 + (marker & 0x1F)
+            if end <= len(data):
+                self.pos = end
+                return _utf8(data[pos + 1 : end])
+            return self.read_str(marker & 0x1F, depth)  # to fail as any truncated string does
         if marker in _CONSTANTS:
             return _CONSTANTS[marker]
         number = _NUMBERS.get(marker)
@@ -148,24 +152,26 @@ class _Reader:
         self.pos = end
         return self.data[start:end]
 
-    def room_for(self, items: int) -> None:
-        """Each item takes at least a byte: refuse a count the message cannot hold, unbuilt."""
+    def open(self, items: int, depth: int) -> None:
+        """Enter a container of ``items`` values (keys included) enclosed in ``depth`` others.
+
+        Each value takes at least a byte: a count the rest of the message cannot hold is refused
+        before anything is built.
+        """
+        if depth >= self.max_depth:
+            raise MalformedMsgpack(f"containers nested deeper than {self.max_depth}")
         if items > len(self.data) - self.pos:
             raise MalformedMsgpack(f"truncated: {items} items declared")
 
-    def nest(self, depth: int) -> None:
-        if depth >= self.max_depth:
-            raise MalformedMsgpack(f"containers nested deeper than {self.max_depth}")
-
     def read_array(self, count: int, depth: int) -> list[Any]:
-        self.nest(depth)
-        self.room_for(count)
+        self.open(count, depth)
         items = [self.value(depth + 1) for _ in range(count)]
-        return [None if item is _UNDEFINED else item for item in items]
+        if _UNDEFINED in items:
+            return [None if item is _UNDEFINED else item for item in items]
+        return items
 
     def read_map(self, count: int, depth: int) -> dict[str, Any]:
-        self.nest(depth)
-        self.room_for(2 * count)
+        self.open(2 * count, depth)
         result: dict[str, Any] = {}
         for _ in range(count):
             key = self.value(depth + 1)
@@ -179,10 +185,7 @@ class _Reader:
         return result
 
     def read_str(self, length: int, depth: int) -> str:
-        try:
-            return self.take(length).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise MalformedMsgpack(f"string is not UTF-8: {error.reason}") from None
+        return _utf8(self.take(length))
 
     def read_bin(self, length: int, depth: int) -> bytes:
         return self.take(length)
@@ -207,6 +210,13 @@ class _Reader:
             except OverflowError:
                 raise MalformedMsgpack("Date out of the years 1 to 9999") from None
         raise MalformedMsgpack(f"unknown extension type {_signed(kind)} of {size} bytes")
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedMsgpack(f"string is not UTF-8: {error.reason}") from None
 
 
 def _signed(byte: int) -> int:
