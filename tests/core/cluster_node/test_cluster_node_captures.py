@@ -1,112 +1,35 @@
-"""Real Node bytes (``tests/core/cluster/node_captures.json``) fed to a server in cluster mode.
+"""Real Node bytes fed to a server in cluster mode: what the node *does* with each.
 
-The codec tests check that each capture decodes to the right message; these check what a node
-*does* with it: which of its clients get a broadcast, which sockets move or leave, what it
-answers, and how its own requests end when Node's answers come. Where the node publishes what a
-Node node published in the capture (same uid, same request id), the bytes must be the same.
+The codec tests (``tests/core/cluster``) check that each capture decodes to the right message;
+these check which of the node's clients get a broadcast, which sockets move or leave, and what
+the node answers. Where the node publishes what a Node node published in the capture (same
+uid, same request id), the bytes must be the same.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
-import msgpack
 import pytest
-
-from sio_core import BroadcastOptions, SocketServer
-from sio_core.cluster import ClassicRedisFormat, ClusterFormat, ShardedRedisFormat
-from sio_core.events import (
-    BroadcastAcksCollected,
-    ClusterFetchCompleted,
-    ClusterMessageRejected,
-    ClusterPublish,
-    ServerSideEmitAcksCollected,
-    ServerSideEmitReceived,
-    SocketDisconnected,
+from node_captures import (
+    A1,
+    B1,
+    F1,
+    HELLO,
+    MESSAGES,
+    UIDS,
+    A,
+    B,
+    C,
+    D,
+    E,
+    F,
+    Listener,
+    captured,
+    events,
 )
-from sio_core.socketio.packets import PacketType
-from sio_core.testing import Harness, SocketIOClient
 
-CAPTURES = json.loads(
-    (Path(__file__).parents[1] / "cluster" / "node_captures.json").read_text("utf-8")
-)
-MESSAGES: dict[str, dict[str, Any]] = {entry["name"]: entry for entry in CAPTURES["messages"]}
-UIDS = CAPTURES["uids"]
-A, B = UIDS["classic"]["A"], UIDS["classic"]["B"]
-B1, A1 = UIDS["classic"]["b1"], UIDS["classic"]["a1"]
-C, D = UIDS["specific"]["C"], UIDS["specific"]["D"]
-E, F, F1 = UIDS["sharded"]["E"], UIDS["sharded"]["F"], UIDS["sharded"]["f1"]
-
-
-class ScriptedIds:
-    """Counting ids, except the ones a test asks for next (a socket's id, a request's)."""
-
-    def __init__(self) -> None:
-        self.next: list[str] = []
-        self._count = 0
-
-    def __call__(self) -> str:
-        if self.next:
-            return self.next.pop(0)
-        self._count += 1
-        return f"id{self._count}".ljust(20, "_")
-
-
-def format_of(entry: dict[str, Any]) -> ClusterFormat:
-    prefix = entry["channel"].split("#")[0].removesuffix("-request").removesuffix("-response")
-    if entry["format"] == "classic":
-        return ClassicRedisFormat(
-            key=prefix, publish_on_specific_response_channel=prefix == "specific"
-        )
-    return ShardedRedisFormat(channel_prefix=prefix)
-
-
-class Listener:
-    """A server in cluster mode hearing the captures, with namespaces ``/`` and ``/chat``."""
-
-    def __init__(self, name: str, uid: str = "listen") -> None:
-        self.ids = ScriptedIds()
-        self.server = SocketServer(
-            id_generator=self.ids, node_id=uid, cluster_format=format_of(MESSAGES[name])
-        )
-        self.server.namespaces.add("/chat")
-        self.harness = Harness(self.server)
-
-    def client(self, *rooms: str, socket_id: str | None = None, nsp: str = "/") -> SocketIOClient:
-        if socket_id is not None:
-            self.ids.next = ["session-id", socket_id]
-        client = SocketIOClient(self.harness)
-        joined = client.connect(nsp)
-        assert joined is not None
-        if rooms:
-            self.server.operations.join(joined, rooms)
-        return client
-
-    def feed(self, name: str) -> None:
-        entry = MESSAGES[name]
-        self.server.receive_cluster_message(
-            entry["channel"], bytes.fromhex(entry["hex"]), self.harness.clock.now
-        )
-        self.harness.pump()
-
-    def events_of(self, kind: type) -> list[Any]:
-        self.harness.pump()
-        return self.harness.events_of(kind)
-
-    def published(self) -> list[tuple[str, str]]:
-        """What the node published: (channel, payload as hex), as the captures hold them."""
-        return [(e.channel, e.payload.hex()) for e in self.events_of(ClusterPublish)]
-
-
-def captured(name: str) -> tuple[str, str]:
-    return MESSAGES[name]["channel"], MESSAGES[name]["hex"]
-
-
-def events(client: SocketIOClient) -> list[list[Any]]:
-    kinds = (PacketType.EVENT, PacketType.BINARY_EVENT)
-    return [packet.data for packet in client.received() if packet.type in kinds]
+from sio_core.events import ClusterMessageRejected, ServerSideEmitReceived, SocketDisconnected
 
 
 @pytest.mark.parametrize("name", sorted(MESSAGES))
@@ -119,7 +42,6 @@ def test_every_node_capture_is_read_without_a_rejection(name):
 
 # -- broadcasts reach exactly the right clients -----------------------------------------------
 
-HELLO = ["hello", "world", 1, 2.5, None, True]
 BROADCASTS = [
     ("classic broadcast to all 1", HELLO, {"room1", "room2", "none"}),
     ("sharded broadcast to all 1", HELLO, {"room1", "room2", "none"}),
@@ -173,6 +95,13 @@ def test_a_node_broadcast_to_a_socket_id_reaches_that_socket_only(name, target):
     other, targeted = listener.client(), listener.client(socket_id=target)
     listener.feed(name)
     assert (events(targeted), events(other)) == ([["direct", 1]], [])
+
+
+def test_a_node_broadcast_from_a_socket_excepts_that_socket():
+    listener = Listener("classic broadcast from a socket 1")
+    sender, other = listener.client(socket_id=A1), listener.client()
+    listener.feed("classic broadcast from a socket 1")
+    assert (events(sender), events(other)) == ([], [["from-socket", 1]])
 
 
 @pytest.mark.parametrize(
@@ -343,186 +272,3 @@ def test_a_node_broadcast_with_acks_is_counted_and_answered_as_node_does(name, u
         client.ack(packet.id, answer)
     listener.harness.pump()
     assert listener.published() == [captured(f"{name} {n}") for n in (2, 3, 4)]
-
-
-# -- requests this node made: Node's answers end them ----------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("request_name", "uid", "expected"),
-    [
-        ("classic fetch sockets", A, {B1: {"user": "bob", "n": 1}, UIDS["classic"]["b2"]: {}}),
-        ("specific fetch sockets", C, {UIDS["specific"]["d1"]: {}}),
-        (
-            "sharded fetch sockets",
-            E,
-            {F1: {"user": "fred", "tags": ["x"]}, UIDS["sharded"]["f2"]: {}},
-        ),
-    ],
-)
-def test_a_fetch_of_this_node_sends_nodes_bytes_and_ends_with_nodes_answer(
-    request_name, uid, expected
-):
-    listener = Listener(f"{request_name} 1", uid=uid)
-    listener.ids.next = [_request_id(f"{request_name} 1")]
-    request_id = listener.server.operations.request_fetch_sockets("/", peers=1)
-    assert listener.published() == [captured(f"{request_name} 1")]
-    listener.feed(f"{request_name} 2")
-    (done,) = listener.events_of(ClusterFetchCompleted)
-    assert (done.request_id, done.timed_out) == (request_id, False)
-    assert {s.id: s.data for s in done.sockets} == expected
-    assert all(s.handshake.query == {"EIO": "4", "transport": "websocket"} for s in done.sockets)
-
-
-@pytest.mark.parametrize(
-    ("name", "uid", "answer"),
-    [
-        ("classic server side emit with ack", A, {"pong": 42}),
-        ("sharded server side emit with ack", E, {"pong": 42}),
-        ("sharded server side emit with binary ack", E, b"\x07\x07"),
-    ],
-)
-def test_a_server_side_emit_of_this_node_sends_nodes_bytes_and_collects_nodes_answer(
-    name, uid, answer
-):
-    listener = Listener(f"{name} 1", uid=uid)
-    listener.ids.next = [_request_id(f"{name} 1")]
-    event, *args = _emitted(f"{name} 1")
-    request_id = listener.server.operations.server_side_emit(
-        "/", event, args, with_ack=True, peers=1
-    )
-    assert listener.published() == [captured(f"{name} 1")]
-    listener.feed(f"{name} 2")
-    assert listener.events_of(ServerSideEmitAcksCollected) == [
-        ServerSideEmitAcksCollected(request_id=request_id, responses=((answer,),), timed_out=False)
-    ]
-
-
-@pytest.mark.parametrize(
-    ("name", "uid", "args", "answers"),
-    [
-        ("classic broadcast with acks", A, [7], [{"from": "b1", "n": 7}, {"from": "b2", "n": 7}]),
-        ("sharded broadcast with acks", E, [7], [{"from": "f1", "n": 7}, {"from": "f2", "n": 7}]),
-        (
-            "sharded broadcast with acks and binary",
-            E,
-            [b"\x05"],
-            [{"from": "f1", "n": b"\x05"}, {"from": "f2", "n": b"\x05"}],
-        ),
-    ],
-)
-def test_a_broadcast_with_acks_of_this_node_sends_nodes_bytes_and_collects_the_answers(
-    name, uid, args, answers
-):
-    listener = Listener(f"{name} 1", uid=uid)
-    listener.ids.next = [_request_id(f"{name} 1")]
-    broadcast_id = listener.server.operations.broadcast("/", "ask", args, timeout=1.0, peers=1)
-    assert listener.published() == [captured(f"{name} 1")]
-    for n in (2, 3, 4):
-        listener.feed(f"{name} {n}")
-    (done,) = listener.events_of(BroadcastAcksCollected)
-    assert (done.broadcast_id, done.timed_out) == (broadcast_id, False)
-    assert done.responses == tuple((answer,) for answer in answers)
-
-
-@pytest.mark.parametrize(
-    ("name", "uid", "operation"),
-    [
-        (
-            "classic sockets join 1",
-            A,
-            lambda ops: ops.sockets_join("/", BroadcastOptions(), "room3"),
-        ),
-        (
-            "sharded sockets join 1",
-            E,
-            lambda ops: ops.sockets_join("/", BroadcastOptions(), "room3"),
-        ),
-        (
-            "classic sockets leave 1",
-            A,
-            lambda ops: ops.sockets_leave("/", _leave_options(), ["room3", "room4"]),
-        ),
-        (
-            "sharded sockets leave 1",
-            E,
-            lambda ops: ops.sockets_leave("/", _leave_options(), ["room3", "room4"]),
-        ),
-        (
-            "classic disconnect sockets 1",
-            A,
-            lambda ops: ops.disconnect_sockets("/", _only("nobody"), close=True),
-        ),
-        (
-            "sharded disconnect sockets 1",
-            E,
-            lambda ops: ops.disconnect_sockets("/", _only("nobody"), close=True),
-        ),
-        ("classic broadcast to all 1", A, lambda ops: ops.broadcast("/", "hello", HELLO[1:])),
-        ("sharded broadcast to all 1", E, lambda ops: ops.broadcast("/", "hello", HELLO[1:])),
-        (
-            "classic broadcast to two rooms 1",
-            A,
-            lambda ops: ops.broadcast("/", "news", ["x"], _only("room1", "room2")),
-        ),
-        (
-            "sharded broadcast to one room 1",
-            E,
-            lambda ops: ops.broadcast("/", "news", [{"a": 1}], _only("room1")),
-        ),
-        (
-            "classic broadcast volatile 1",
-            A,
-            lambda ops: ops.broadcast("/", "vol", [1], BroadcastOptions(volatile=True)),
-        ),
-        (
-            "classic broadcast compress false 1",
-            A,
-            lambda ops: ops.broadcast("/", "c", [1], BroadcastOptions(compress=False)),
-        ),
-        (
-            "sharded broadcast with binary 1",
-            E,
-            lambda ops: ops.broadcast("/", "bin", [b"\x01\x02\x03", {"nested": b"\x04"}]),
-        ),
-        (
-            "classic server side emit 1",
-            A,
-            lambda ops: ops.server_side_emit("/", "sse", [1, "two"]),
-        ),
-        (
-            "sharded server side emit 1",
-            E,
-            lambda ops: ops.server_side_emit("/", "sse", [1, "two"]),
-        ),
-    ],
-)
-def test_this_nodes_operations_publish_nodes_bytes_on_nodes_channel(name, uid, operation):
-    listener = Listener(name, uid=uid)
-    operation(listener.server.operations)
-    assert listener.published() == [captured(name)]
-
-
-def _only(*rooms: str) -> BroadcastOptions:
-    return BroadcastOptions(rooms=frozenset(rooms))
-
-
-def _leave_options() -> BroadcastOptions:
-    return BroadcastOptions(rooms=frozenset({"room1"}), except_rooms=frozenset({"room2"}))
-
-
-def _read(name: str) -> Any:
-    payload = bytes.fromhex(MESSAGES[name]["hex"])
-    return json.loads(payload) if payload[:1] == b"{" else msgpack.unpackb(payload, raw=False)
-
-
-def _request_id(name: str) -> str:
-    message = _read(name)
-    return str(message.get("requestId") or message["data"]["requestId"])
-
-
-def _emitted(name: str) -> list[Any]:
-    """``[event, *args]`` of a server-side emit, in either format."""
-    message = _read(name)
-    data = message["data"]
-    return list(data if isinstance(data, list) else data["packet"])
