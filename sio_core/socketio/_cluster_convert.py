@@ -57,11 +57,18 @@ def selection_of(
     )
 
 
+MAX_ACK_TIMEOUT_MS = 2**53
+"""The longest relay a broadcast may ask for (JavaScript's largest exact integer); beyond it a
+number from JSON may not even convert to a float."""
+
+
 def relay_timeout(selection: Selection) -> float:
     """Seconds to relay the answers to a broadcast with acks: its ``timeout`` flag, or 5."""
     flags = selection.flags
     millis = flags.timeout_ms if flags is not None else None
-    return max(float(DEFAULT_ACK_TIMEOUT_MS if millis is None else millis), 0.0) / 1000
+    if millis is None:
+        millis = DEFAULT_ACK_TIMEOUT_MS
+    return float(min(max(millis, 0), MAX_ACK_TIMEOUT_MS)) / 1000
 
 
 def _ordered(rooms: frozenset[str]) -> tuple[str, ...]:

@@ -113,3 +113,20 @@ def test_socket_data_reaches_the_requesting_node_unchanged(cluster_format, data)
     bus.flush()
     (done,) = a.events_of(ClusterFetchCompleted)
     assert [(s.id, s.data) for s in done.sockets] == [(socket_id, data)]
+
+
+@settings(max_examples=150)
+@given(published(), st.data())
+def test_a_message_with_a_changed_body_never_raises_out_of_another_node(message, data):
+    """Valid JSON in the wrong shape: a stretch of the text replaced by an arbitrary value."""
+    cluster_format, event = message
+    text = event.payload.decode("utf-8", errors="replace")
+    tokens = ["null", "1", "-1", '"x"', "[]", "{}", "true", "1.5", "1" + "0" * 400, "1e400"]
+    replacement = data.draw(st.sampled_from(tokens))
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    damaged = (text[:start] + replacement + text[end:]).encode("utf-8", errors="surrogatepass")
+    b = _node(ClusterBus(), "b", cluster_format)
+    SocketIOClient(b).connect()
+    _server(b).receive_cluster_message(event.channel, damaged, 0.0)
+    b.pump()

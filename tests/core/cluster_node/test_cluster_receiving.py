@@ -323,3 +323,17 @@ def test_a_client_answer_no_cluster_format_carries_is_dropped_and_reported(bus):
     (rejected,) = node.events_of(ClusterMessageRejected)
     assert rejected.reason.startswith("cannot relay an answer")
     assert len(node.events_of(ClusterPublish)) == 1  # the client count, and nothing after
+
+
+@pytest.mark.parametrize("timeout", ["1" + "0" * 400, "-5", "0.5"])
+def test_any_broadcast_timeout_is_taken_without_raising(bus, timeout):
+    node = Node(bus, "n", ClassicRedisFormat())
+    client, _ = node.client()
+    request = (
+        '{"uid":"z","requestId":"r1","type":7,"packet":{"type":2,"data":["ask"],"nsp":"/"},'
+        f'"opts":{{"rooms":[],"except":[],"flags":{{"timeout":{timeout}}}}}}}'
+    )
+    feed_raw(node, "socket.io-request#/#", request.encode())
+    assert node.events_of(ClusterMessageRejected) == []
+    (packet,) = client.received()
+    assert packet.id is not None
