@@ -19,7 +19,7 @@ request. Heartbeats are ignored: both Redis formats count nodes with Redis inste
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from sio_core import cluster as wire
@@ -86,6 +86,10 @@ class LocalNode(Protocol):
     ) -> None: ...
 
     def disconnect_sockets(self, nsp: str, options: BroadcastOptions, *, close: bool) -> None: ...
+
+
+_Answered = wire.Broadcast | wire.FetchSockets | wire.AllRooms | wire.FetchSocketIds
+"""The requests a node answers itself (a server-side emit is answered by the application)."""
 
 
 def _first(args: Sequence[Any]) -> Any:
@@ -336,10 +340,14 @@ class ClusterNode:
             ids = tuple(snapshot.id for snapshot in local.fetch_sockets(nsp, selection))
             self._answer(message, wire.FetchSocketIdsResponse, socket_ids=ids)
 
-    def _answer(self, request: Any, kind: Any, **fields: Any) -> None:
+    def _answer(
+        self, request: _Answered, kind: Callable[..., wire.Response], **fields: Any
+    ) -> None:
         """Publish the response ``kind`` to ``request``, for its sender."""
         channels = self.channels()
-        response = kind(uid=channels.uid, nsp=request.nsp, request_id=request.request_id, **fields)
+        request_id = request.request_id
+        assert request_id is not None  # only a broadcast may have none, and it is not answered
+        response = kind(uid=channels.uid, nsp=request.nsp, request_id=request_id, **fields)
         channels.publish(response, request.uid)
 
     def _remote_broadcast(self, message: wire.Broadcast) -> None:
