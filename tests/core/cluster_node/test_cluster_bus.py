@@ -93,6 +93,14 @@ def test_a_muted_node_is_counted_but_hears_and_says_nothing(bus):
     assert bus.flush() == 2
 
 
+def test_a_message_in_flight_to_a_node_muted_since_is_lost(bus):
+    a, b = Node(bus, "a", ClassicRedisFormat()), Node(bus, "b", ClassicRedisFormat())
+    a.ops.broadcast("/", "hi")
+    assert a.peers() == 1  # reading the counts takes the message, addressed to a and b
+    bus.mute(b.harness)
+    assert bus.flush() == 1
+
+
 def test_a_detached_node_is_not_counted_and_hears_nothing(bus):
     a, b = Node(bus, "a", ShardedRedisFormat()), Node(bus, "b", ShardedRedisFormat())
     bus.detach(b.harness)

@@ -16,6 +16,8 @@ from sio_core.cluster import (
     AllRooms,
     AllRoomsResponse,
     Broadcast,
+    BroadcastAck,
+    BroadcastClientCount,
     BroadcastFlags,
     ClassicRedisFormat,
     ClusterMessage,
@@ -35,6 +37,7 @@ from sio_core.cluster import (
 )
 from sio_core.errors import LocalProtocolError
 from sio_core.events import (
+    BroadcastAcksCollected,
     ClusterFetchCompleted,
     ClusterMessageRejected,
     ClusterPublish,
@@ -337,3 +340,18 @@ def test_any_broadcast_timeout_is_taken_without_raising(bus, timeout):
     assert node.events_of(ClusterMessageRejected) == []
     (packet,) = client.received()
     assert packet.id is not None
+
+
+def test_counts_and_answers_after_a_broadcast_with_acks_ended_are_ignored(bus):
+    node = Node(bus, "n", ShardedRedisFormat())
+    node.ops.broadcast("/", "vote?", timeout=5.0, peers=1)
+    (request,) = node.published()
+    wire_id = request.request_id
+    feed(node, BroadcastClientCount(uid="z", nsp="/", request_id=wire_id, client_count=1), "n")
+    feed(node, BroadcastAck(uid="z", nsp="/", request_id=wire_id, arg="yes"), "n")
+    (done,) = node.events_of(BroadcastAcksCollected)
+    assert (done.responses, done.timed_out) == ((("yes",),), False)
+    feed(node, BroadcastClientCount(uid="y", nsp="/", request_id=wire_id, client_count=3), "n")
+    feed(node, BroadcastAck(uid="y", nsp="/", request_id=wire_id, arg="late"), "n")
+    assert len(node.events_of(BroadcastAcksCollected)) == 1
+    assert node.events_of(ClusterMessageRejected) == []
