@@ -4,22 +4,25 @@ On ``/`` and ``/custom`` each new socket is sent ``auth`` with its handshake's a
 On ``/``: ``message`` is answered by ``message-back`` with the same arguments (binary included)
 and ``message-with-ack`` is acknowledged with the same arguments. A few more events exercise
 rooms, server-side acks and disconnects for the interop tests (see ``on_connection``);
-``/restricted`` refuses connections without ``auth.token == "secret"``.
+``/restricted`` refuses connections without ``auth.token == "secret"``. ``--parser msgpack``
+speaks npm ``socket.io-msgpack-parser`` instead of the default JSON format.
 
-    python examples/conformance.py --port 3000 --backend trio
+    python examples/conformance.py --port 3000 --backend trio [--parser msgpack]
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Literal
 
 from sio_anyio import ConnectionRejected, Server, Socket, run_server
 
 
-def build_server(ping_interval: float, ping_timeout: float) -> Server:
+def build_server(
+    ping_interval: float, ping_timeout: float, parser: Literal["json", "msgpack"] = "json"
+) -> Server:
     """The conformance server, with its handlers registered."""
-    io = Server(ping_interval=ping_interval, ping_timeout=ping_timeout)
+    io = Server(ping_interval=ping_interval, ping_timeout=ping_timeout, parser=parser)
 
     @io.on("connection")
     async def on_connection(socket: Socket) -> None:
@@ -83,8 +86,9 @@ def main() -> None:
     parser.add_argument("--ping-interval", type=int, default=25000, help="milliseconds")
     parser.add_argument("--ping-timeout", type=int, default=20000, help="milliseconds")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.add_argument("--parser", choices=("json", "msgpack"), default="json")
     options = parser.parse_args()
-    io = build_server(options.ping_interval / 1000, options.ping_timeout / 1000)
+    io = build_server(options.ping_interval / 1000, options.ping_timeout / 1000, options.parser)
     run_server(io, options.host, options.port, backend=options.backend)
 
 

@@ -1,4 +1,5 @@
-"""Deterministic test doubles: a fake clock and a fake backend that plays clients against a core.
+"""Deterministic test doubles: a fake clock, a fake backend that plays clients against a core,
+and an in-memory Redis between the nodes of a cluster (:class:`ClusterBus`).
 
 A :class:`Harness` does what a real backend does (numbers requests, drains events after every
 call, remembers what was written to each request and WebSocket), but in memory and with a clock
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sio_core import SocketServer
+from sio_core._cluster_bus import ClusterBus
 from sio_core.engineio._packets import Packet as EnginePacket
 from sio_core.engineio._packets import PacketType as EngineType
 from sio_core.engineio._packets import decode_packet, decode_payload, encode_packet, encode_payload
@@ -37,6 +39,16 @@ from sio_core.http import HttpRequest, HttpResponse
 from sio_core.socketio.packets import Packet as SioPacket
 from sio_core.socketio.packets import PacketType as SioType
 from sio_core.surface import TransportCore
+
+__all__ = [
+    "ClusterBus",
+    "FakeClock",
+    "FakeWebSocket",
+    "Harness",
+    "PollingClient",
+    "SocketIOClient",
+    "WebSocketClient",
+]
 
 E = TypeVar("E", bound=Event)
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from sio_anyio._http import Fallback
 from sio_core.config import AllowRequest, CookieOptions, CorsOptions, EngineConfig, SocketConfig
+from sio_core.socketio.msgpack_parser import MsgpackParser
+from sio_core.socketio.packets import JsonParser, Parser
 
 if TYPE_CHECKING:  # for ``**options: Unpack[...]``, in annotations only
     if sys.version_info >= (3, 11):
@@ -92,3 +94,25 @@ def _only(options: type, keywords: Mapping[str, Any]) -> dict[str, Any]:
 
 def _names(options: type) -> set[str]:
     return {field.name for field in dataclasses.fields(options)} - {"engine"}
+
+
+ParserName = Literal["json", "msgpack"]
+"""The parsers a server knows by name: socket.io-parser's format and socket.io-msgpack-parser's."""
+
+_PARSERS: dict[str, type[JsonParser | MsgpackParser]] = {
+    "json": JsonParser,
+    "msgpack": MsgpackParser,
+}
+
+
+def parser_of(parser: Parser | ParserName) -> Parser:
+    """The parser named (with its default limits), or the parser object itself, as Node's
+    ``parser`` option takes the parser module.
+
+    :raises ValueError: a name that is not a parser's.
+    """
+    if not isinstance(parser, str):
+        return parser
+    if parser not in _PARSERS:
+        raise ValueError(f"unknown parser {parser!r}: give 'json', 'msgpack' or a Parser")
+    return _PARSERS[parser]()

@@ -19,7 +19,13 @@ import anyio.abc
 from sio_anyio._context import Context
 from sio_anyio._ids import new_id
 from sio_anyio._listeners import L, Listener
-from sio_anyio._options import ServerKeywords, backend_options, socket_config
+from sio_anyio._options import (
+    ParserName,
+    ServerKeywords,
+    backend_options,
+    parser_of,
+    socket_config,
+)
 from sio_anyio._router import EventRouter
 from sio_anyio._runner import SHUTDOWN_GRACE, CoreRunner
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
@@ -27,6 +33,7 @@ from sio_anyio.namespace import Namespace, NamespaceMatcher, Namespaces
 from sio_core import SocketServer
 from sio_core.config import SocketConfig
 from sio_core.ids import IdGenerator
+from sio_core.socketio.packets import Parser
 
 if TYPE_CHECKING:
     from sio_anyio._options import Unpack
@@ -37,6 +44,9 @@ class Server:
 
     :param config: the core's options (default: Node's); keyword options replace its fields.
     :param id_generator: where sids and socket ids come from (default: random, as in Node).
+    :param parser: how packets are written on the wire, for every client: ``"json"`` (Node's
+        default), ``"msgpack"`` (npm ``socket.io-msgpack-parser``), or a
+        :class:`~sio_core.socketio.packets.Parser` object such as ``MsgpackParser(max_depth=...)``.
     :param options: any field of :class:`~sio_core.config.EngineConfig` (``path``,
         ``ping_interval``, ``cors``...) or :class:`~sio_core.config.SocketConfig`
         (``connect_timeout``), and the backend's own: ``fallback`` (answers requests outside
@@ -48,9 +58,14 @@ class Server:
         config: SocketConfig | None = None,
         *,
         id_generator: IdGenerator | None = None,
+        parser: Parser | ParserName = "json",
         **options: Unpack[ServerKeywords],
     ) -> None:
-        core = SocketServer(socket_config(config, options), id_generator=id_generator or new_id)
+        core = SocketServer(
+            socket_config(config, options),
+            id_generator=id_generator or new_id,
+            parser=parser_of(parser),
+        )
         self._runner = CoreRunner(core, options=backend_options(options))
         self._context = Context(self._runner.driver)
         self._namespaces = Namespaces(self._context)

@@ -6,6 +6,9 @@
 - :mod:`~sio_core.cluster.cluster_format` and :mod:`~sio_core.cluster.sharded`: socket.io-adapter's
   ``ClusterAdapter`` messages, as the sharded Redis adapter publishes them, :class:`ShardedCodec`;
 - :mod:`~sio_core.cluster.channels`: channel names, and where each message goes;
+- :mod:`~sio_core.cluster.formats`: the two Redis formats a server speaks,
+  :class:`ClassicRedisFormat` and :class:`ShardedRedisFormat`, each making one codec per
+  namespace;
 - :mod:`~sio_core.cluster.membership`: heartbeat bookkeeping, :class:`Membership`;
 - :mod:`~sio_core.cluster.values`: JSON and msgpack the way Node writes them, bounded decoding.
 
@@ -30,6 +33,12 @@ from sio_core.cluster.cluster_format import (
     encode_cluster_message,
 )
 from sio_core.cluster.errors import ClusterProtocolError
+from sio_core.cluster.formats import (
+    ClassicRedisFormat,
+    ClusterFormat,
+    NamespaceCodec,
+    ShardedRedisFormat,
+)
 from sio_core.cluster.membership import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
@@ -86,6 +95,8 @@ __all__ = [
     "BroadcastFlags",
     "ClassicChannels",
     "ClassicCodec",
+    "ClassicRedisFormat",
+    "ClusterFormat",
     "ClusterMessage",
     "ClusterProtocolError",
     "DecodeLimits",
@@ -102,6 +113,7 @@ __all__ = [
     "MembershipEvent",
     "MembershipMessage",
     "MessageType",
+    "NamespaceCodec",
     "NodeJoined",
     "NodeLeft",
     "Publication",
@@ -113,6 +125,7 @@ __all__ = [
     "ServerSideEmitResponse",
     "ShardedChannels",
     "ShardedCodec",
+    "ShardedRedisFormat",
     "SocketsJoin",
     "SocketsLeave",
     "SubscriptionMode",

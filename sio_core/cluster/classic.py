@@ -50,11 +50,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from sio_core.cluster import _fields
 from sio_core.cluster._fields import Fields
-from sio_core.cluster.channels import ClassicChannels, Publication
+from sio_core.cluster.channels import ClassicChannels, Publication, Subscriptions
 from sio_core.cluster.errors import ClusterProtocolError
 from sio_core.cluster.messages import (
     EMITTER_UID,
@@ -115,6 +115,9 @@ class ClassicCodec:
     :param limits: the bounds of :meth:`decode`, and of the values :meth:`encode` accepts.
     """
 
+    sharded: ClassVar[bool] = False
+    """Published with ``PUBLISH``, received with ``SUBSCRIBE`` and ``PSUBSCRIBE``."""
+
     def __init__(
         self,
         nsp: str = "/",
@@ -127,6 +130,36 @@ class ClassicCodec:
         self.channels = ClassicChannels(key, nsp)
         self.publish_on_specific_response_channel = publish_on_specific_response_channel
         self.limits = limits
+
+    @property
+    def count_channel(self) -> str:
+        """The channel whose ``PUBSUB NUMSUB`` is the number of nodes: the request channel."""
+        return self.channels.request
+
+    def subscriptions(self, uid: str) -> Subscriptions:
+        """What node ``uid`` listens to for this namespace."""
+        return self.channels.subscriptions(uid)
+
+    def owns(self, channel: str) -> bool:
+        """Whether ``channel`` is one of this namespace's (a room's or a node's included)."""
+        channels = self.channels
+        if channel in (channels.request, channels.response):
+            return True
+        prefixed = channel.startswith((channels.broadcast, channels.response))
+        return prefixed and channel.endswith("#")
+
+    def room_filter(self, channel: str) -> str | None:
+        """The room a broadcast ``channel`` is for: a node with no member in it drops the
+        message undecoded, as Node does. ``None`` for every other channel."""
+        return self.channels.room_of(channel)
+
+    def room_channel(self, room: str, *, is_socket_id: bool) -> str | None:
+        """Always ``None``: a classic node listens to every room channel by pattern."""
+        return None
+
+    def read(self, channel: str, payload: bytes) -> ClusterMessage:
+        """:meth:`decode`, under the name both codecs share."""
+        return self.decode(channel, payload)
 
     def decode(self, channel: str, payload: bytes) -> ClusterMessage:
         """The message ``payload`` carries, read according to the ``channel`` it came on.

@@ -8,7 +8,14 @@ send no heartbeat and count each other with ``PUBSUB SHARDNUMSUB`` of the main c
 
 from __future__ import annotations
 
-from sio_core.cluster.channels import Publication, ShardedChannels, SubscriptionMode
+from typing import ClassVar
+
+from sio_core.cluster.channels import (
+    Publication,
+    ShardedChannels,
+    SubscriptionMode,
+    Subscriptions,
+)
 from sio_core.cluster.cluster_format import decode_cluster_message, encode_cluster_message
 from sio_core.cluster.messages import ClusterMessage
 from sio_core.cluster.values import DEFAULT_LIMITS, DecodeLimits
@@ -22,6 +29,9 @@ class ShardedCodec:
     :param limits: the bounds of :meth:`decode`, and of the values :meth:`encode` accepts.
     """
 
+    sharded: ClassVar[bool] = True
+    """Published with ``SPUBLISH``, received with ``SSUBSCRIBE``."""
+
     def __init__(
         self,
         nsp: str = "/",
@@ -33,6 +43,35 @@ class ShardedCodec:
         self.nsp = nsp
         self.channels = ShardedChannels(channel_prefix, nsp, SubscriptionMode(subscription_mode))
         self.limits = limits
+
+    @property
+    def count_channel(self) -> str:
+        """The channel whose ``PUBSUB SHARDNUMSUB`` is the number of nodes: the main one."""
+        return self.channels.main
+
+    def subscriptions(self, uid: str) -> Subscriptions:
+        """What node ``uid`` always listens to for this namespace (room channels aside)."""
+        return self.channels.subscriptions(uid)
+
+    def owns(self, channel: str) -> bool:
+        """Whether ``channel`` is one of this namespace's (a room's or a node's included)."""
+        return channel.startswith(self.channels.main) and channel.endswith("#")
+
+    def room_filter(self, channel: str) -> str | None:
+        """Always ``None``: a sharded node listens to a room channel only while it has members
+        in the room, and reads whatever arrives there (as Node does)."""
+        return None
+
+    def room_channel(self, room: str, *, is_socket_id: bool) -> str | None:
+        """The channel to listen to while this node has members in ``room``, if the
+        subscription mode gives the room one (see :meth:`ShardedChannels.subscribes_to_room`)."""
+        if self.channels.subscribes_to_room(room, is_socket_id=is_socket_id):
+            return self.channels.room(room)
+        return None
+
+    def read(self, channel: str, payload: bytes) -> ClusterMessage:
+        """:meth:`decode`; every channel of the namespace carries the same messages."""
+        return self.decode(payload)
 
     def encode(self, message: ClusterMessage, *, requester: str | None = None) -> Publication:
         """Where and how to publish ``message``; a response needs its ``requester``'s uid.

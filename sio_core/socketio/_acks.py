@@ -65,7 +65,7 @@ class Acks:
         recipients: list[tuple[str, int]],
         deadline: float,
         *,
-        peers: int | None = 0,
+        peers: int = 0,
     ) -> list[Event]:
         """Gather one answer per recipient (and ``peers`` other nodes' reports, in a cluster);
         ends at once when there is nobody to wait for."""
@@ -88,8 +88,9 @@ class Acks:
         gathering.answers.append(args)
         return self._broadcasts.check(broadcast_id)
 
-    def remote_count(self, broadcast_id: int, node: str, count: int) -> list[Event]:
-        """Node ``node`` reached ``count`` clients; a second report from it is ignored."""
+    def remote_count(self, broadcast_id: int, node: str | None, count: int) -> list[Event]:
+        """Node ``node`` (``None``: unnamed) reached ``count`` clients; a second report from a
+        named node is ignored."""
         gathering = self._broadcasts.get(broadcast_id)
         if gathering is None or not gathering.report(node, count):
             return []

@@ -1,27 +1,43 @@
 """This node's part in a cluster: what it publishes for the others, and what it does for them.
 
 :class:`ClusterNode` belongs to one :class:`~sio_core.socketio._server.SocketServer` and holds
-everything cluster-only: this node's id, the requests waiting for other nodes' answers, and the
-application of other nodes' requests to this node's sockets. It never sees the server: it
-applies requests through :class:`LocalNode`, the local half of the operations (which never
-publishes, so a request cannot travel on), and it is handed the acks, a way to queue events,
-the clock and the peer count. The messages and their codec are in
-:mod:`sio_core.socketio.cluster`, the waiting in :mod:`sio_core.socketio._cluster_requests`.
+everything cluster-only: the requests waiting for other nodes' answers, and the application of
+other nodes' requests to this node's sockets. It never sees the server: it applies requests
+through :class:`LocalNode`, the local half of the operations (which never publishes, so a
+request cannot travel on), and it is handed the acks, a way to queue events, the clock, the id
+generator and the channels (:mod:`sio_core.socketio._cluster_channels`, ``None`` outside
+cluster mode). The waiting is in :mod:`sio_core.socketio._cluster_requests`.
+
+Receiving follows Node's adapters (``RedisAdapter``, and ``ClusterAdapter`` for the sharded
+format): a message on no namespace's channel is ignored; on a classic room channel it is
+dropped unread when no local socket is in the room; one that does not decode is dropped with a
+:class:`~sio_core.events.ClusterMessageRejected`; one with this node's uid, or another
+namespace's, is ignored; so is a request whose id is pending here, and a response to no pending
+request. Heartbeats are ignored: both Redis formats count nodes with Redis instead.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol, TypedDict
+from typing import Any, NamedTuple, Protocol
 
-from sio_core.errors import LocalProtocolError, RemoteProtocolError
-from sio_core.socketio import cluster
+from sio_core import cluster as wire
+from sio_core.errors import LocalProtocolError, ProtocolError
+from sio_core.ids import IdGenerator
 from sio_core.socketio._adapter import BroadcastOptions
-from sio_core.socketio._cluster_requests import ClusterRequests, Origin
+from sio_core.socketio._cluster_channels import ClusterChannels
+from sio_core.socketio._cluster_convert import (
+    fetched_of,
+    options_of,
+    relay_timeout,
+    selection_of,
+    snapshot_of,
+)
+from sio_core.socketio._cluster_requests import ClusterRequests, Kind, Origin
 from sio_core.socketio._events import (
-    ClusterMessageReady,
     ClusterMessageRejected,
+    ClusterPublish,
     ServerSideEmitReceived,
 )
 from sio_core.socketio._shared import Shared
@@ -35,10 +51,19 @@ class Delivery(NamedTuple):
     reached: list[str]
 
 
+class Outgoing(NamedTuple):
+    """A broadcast encoded for the other nodes, not yet queued; ``wire_id`` when acks travel."""
+
+    publish: ClusterPublish
+    wire_id: str | None
+
+
 class LocalNode(Protocol):
     """This node's sockets, as another node's request reaches them: here, and nowhere else."""
 
-    def has_namespace(self, name: str) -> bool: ...
+    def has_members(self, nsp: str, room: str) -> bool: ...
+
+    def all_rooms(self, nsp: str) -> list[str]: ...
 
     def deliver(
         self,
@@ -63,13 +88,13 @@ class LocalNode(Protocol):
     def disconnect_sockets(self, nsp: str, options: BroadcastOptions, *, close: bool) -> None: ...
 
 
-class _Address(TypedDict):
-    """The fields every response carries: from this node, to the request it answers."""
+_Answered = wire.Broadcast | wire.FetchSockets | wire.AllRooms | wire.FetchSocketIds
+"""The requests a node answers itself (a server-side emit is answered by the application)."""
 
-    uid: str
-    nsp: str
-    to: str
-    request_id: int
+
+def _first(args: Sequence[Any]) -> Any:
+    """What an answer carries to another node: its first argument only, as in Node."""
+    return args[0] if args else None
 
 
 class ClusterNode:
@@ -80,148 +105,179 @@ class ClusterNode:
         local: LocalNode,
         shared: Shared,
         *,
-        node_id: str | None,
-        peers: Callable[[], int | None],
+        channels: ClusterChannels | None,
+        new_id: IdGenerator,
     ) -> None:
         self._local = local
-        self._node_id = node_id
-        self._cluster_peers = peers
+        self._channels = channels
+        self._new_id = new_id
         self._acks = shared.acks
         self._emit = shared.emit
         self._now = shared.now
         self._requests = ClusterRequests()
         self._request_ids = itertools.count(1)
 
-    # -- this node's id, its peers, and publishing ------------------------------------------
-
-    def uid(self) -> str:
-        """This node's id.
+    def channels(self) -> ClusterChannels:
+        """The channels of cluster mode.
 
         :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
         """
-        if self._node_id is None:
+        if self._channels is None:
             raise LocalProtocolError("not in cluster mode: the server has no node_id")
-        return self._node_id
+        return self._channels
 
-    def _travels(self, options: BroadcastOptions) -> str | None:
-        """This node's id when an operation with these options goes to the other nodes too."""
-        return None if options.local else self._node_id
-
-    def _peers(self, travels: str | None) -> int | None:
-        """How many other nodes will answer a request: none when it does not travel."""
-        return 0 if travels is None else self._cluster_peers()
-
-    def _publish(self, message: cluster.ClusterMessage, target: str | None = None) -> None:
-        """Hand a message to the backend, for every other node or only for ``target``."""
-        self._emit([ClusterMessageReady(message=cluster.encode(message), target=target)])
-
-    def _address(self, origin: Origin) -> _Address:
-        """Where a response to ``origin`` goes; it is published for ``origin.node`` only."""
-        return _Address(
-            uid=self.uid(), nsp=origin.nsp, to=origin.node, request_id=origin.request_id
-        )
+    def _travelling(self, options: BroadcastOptions) -> ClusterChannels | None:
+        """The channels, when an operation with these options goes to the other nodes too."""
+        return None if options.local else self._channels
 
     # -- operations this node applies, sent to the other nodes too unless ``local`` -----------
 
-    def publish_broadcast(
+    def encode_broadcast(
         self,
         nsp: str,
         event: str,
         args: Sequence[Any],
         options: BroadcastOptions,
         *,
-        request_id: int | None,
         timeout: float | None,
-    ) -> int | None:
-        """Publish a broadcast; returns how many other nodes will report on its acks."""
-        uid = self._travels(options)
-        if uid is not None:
-            request = cluster.Broadcast(
-                uid=uid,
-                nsp=nsp,
-                options=options,
-                event=event,
-                args=tuple(args),
-                request_id=request_id,
-                timeout=timeout,
-            )
-            self._publish(request)
-        return self._peers(uid)
+    ) -> Outgoing | None:
+        """A broadcast for the other nodes, encoded before anything is delivered, so that a
+        value no format carries fails first; ``None`` when it does not travel."""
+        channels = self._travelling(options)
+        if channels is None:
+            return None
+        wire_id = None if timeout is None else self._new_id()
+        message = wire.Broadcast(
+            uid=channels.uid,
+            nsp=nsp,
+            event=event,
+            args=tuple(args),
+            selection=selection_of(options, timeout=timeout),
+            request_id=wire_id,
+        )
+        return Outgoing(channels.encode(message), wire_id)
+
+    def send(self, outgoing: Outgoing | None) -> None:
+        """Queue what :meth:`encode_broadcast` prepared."""
+        if outgoing is not None:
+            self._emit([outgoing.publish])
+
+    def await_broadcast(self, wire_id: str, broadcast_id: int, deadline: float) -> None:
+        """Route the other nodes' counts and answers for ``wire_id`` to ``broadcast_id``."""
+        self._requests.track_broadcast(wire_id, broadcast_id, deadline)
 
     def publish_sockets_join(
         self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]
     ) -> None:
         """Publish a ``sockets_join``."""
-        if (uid := self._travels(options)) is not None:
-            self._publish(cluster.SocketsJoin(uid=uid, nsp=nsp, options=options, rooms=rooms))
+        if (channels := self._travelling(options)) is not None:
+            selection = selection_of(options, flags=channels.request_flags)
+            channels.publish(
+                wire.SocketsJoin(uid=channels.uid, nsp=nsp, selection=selection, rooms=rooms)
+            )
 
     def publish_sockets_leave(
         self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]
     ) -> None:
         """Publish a ``sockets_leave``."""
-        if (uid := self._travels(options)) is not None:
-            self._publish(cluster.SocketsLeave(uid=uid, nsp=nsp, options=options, rooms=rooms))
+        if (channels := self._travelling(options)) is not None:
+            selection = selection_of(options, flags=channels.request_flags)
+            channels.publish(
+                wire.SocketsLeave(uid=channels.uid, nsp=nsp, selection=selection, rooms=rooms)
+            )
 
     def publish_disconnect_sockets(
         self, nsp: str, options: BroadcastOptions, *, close: bool
     ) -> None:
         """Publish a ``disconnect_sockets``."""
-        if (uid := self._travels(options)) is not None:
-            message = cluster.DisconnectSockets(uid=uid, nsp=nsp, options=options, close=close)
-            self._publish(message)
+        if (channels := self._travelling(options)) is not None:
+            selection = selection_of(options, flags=channels.request_flags)
+            channels.publish(
+                wire.DisconnectSockets(uid=channels.uid, nsp=nsp, selection=selection, close=close)
+            )
 
     # -- requests this node makes, and answers it owes ------------------------------------------
 
     def server_side_emit(
-        self, nsp: str, event: str, args: tuple[Any, ...], *, with_ack: bool, timeout: float
+        self,
+        nsp: str,
+        event: str,
+        args: tuple[Any, ...],
+        *,
+        with_ack: bool,
+        timeout: float,
+        peers: int,
     ) -> int | None:
-        """Publish a server-side emit; with an ack, wait for each other node's answer."""
-        request_id = next(self._request_ids) if with_ack else None
-        uid = self._node_id
-        if uid is not None:
-            message = cluster.ServerSideEmit(
-                uid=uid, nsp=nsp, event=event, args=args, request_id=request_id
-            )
-            self._publish(message)
-        if request_id is None:
+        """Publish a server-side emit; with an ack, wait for ``peers`` answers.
+
+        As in Node, an emit with an ack and no other node ends at once, unpublished.
+        """
+        channels = self._channels
+        if not with_ack:
+            if channels is not None:
+                message = wire.ServerSideEmit(uid=channels.uid, nsp=nsp, event=event, args=args)
+                channels.publish(message)
             return None
-        deadline, peers = self._now() + timeout, self._peers(uid)
-        self._emit(self._requests.start_emit(request_id, peers, deadline))
+        request_id = next(self._request_ids)
+        wire_id = None
+        if channels is not None and peers > 0:
+            wire_id = self._new_id()
+            message = wire.ServerSideEmit(
+                uid=channels.uid, nsp=nsp, event=event, args=args, request_id=wire_id
+            )
+            channels.publish(message)
+        deadline, expected = self._now() + timeout, peers if wire_id is not None else 0
+        self._emit(self._requests.start_emit(request_id, wire_id, expected, deadline))
         return request_id
 
     def server_side_ack(self, ack_id: int, args: tuple[Any, ...]) -> None:
         """Send the application's answer to another node's server-side emit, once."""
         origin = self._requests.owed_to(ack_id)
-        answer = cluster.ServerSideEmitResponse(**self._address(origin), args=args)
-        self._publish(answer, target=origin.node)
+        channels = self.channels()
+        answer = wire.ServerSideEmitResponse(
+            uid=channels.uid, nsp=origin.nsp, request_id=origin.request_id, arg=_first(args)
+        )
+        channels.publish(answer, origin.node)
         self._requests.settle(ack_id)
 
     def request_fetch_sockets(
-        self, nsp: str, options: BroadcastOptions, local: list[SocketSnapshot], timeout: float
+        self,
+        nsp: str,
+        options: BroadcastOptions,
+        local: list[SocketSnapshot],
+        *,
+        timeout: float,
+        peers: int,
     ) -> int:
         """Ask the other nodes for their sockets; ``local``, this node's, come first."""
         request_id = next(self._request_ids)
-        uid = self._travels(options)
-        if uid is not None:
-            message = cluster.FetchSockets(
-                uid=uid, nsp=nsp, options=options, request_id=request_id
+        channels = self._travelling(options)
+        wire_id = None
+        if channels is not None and peers > 0:
+            wire_id = self._new_id()
+            selection = selection_of(options, flags=channels.request_flags)
+            channels.publish(
+                wire.FetchSockets(
+                    uid=channels.uid, nsp=nsp, selection=selection, request_id=wire_id
+                )
             )
-            self._publish(message)
-        deadline, peers = self._now() + timeout, self._peers(uid)
-        self._emit(self._requests.start_fetch(request_id, local, peers, deadline))
+        deadline, expected = self._now() + timeout, peers if wire_id is not None else 0
+        self._emit(self._requests.start_fetch(request_id, wire_id, local, expected, deadline))
         return request_id
 
     def relay_answer(self, socket_id: str, ack_id: int, args: tuple[Any, ...]) -> bool:
-        """Pass a client's answer on to the node whose broadcast asked; False if none did.
-
-        The answer names the broadcast's namespace, which is the socket's: only that
-        namespace's sockets were asked.
-        """
+        """Pass a client's answer on to the node whose broadcast asked; False if none did."""
         origin = self._requests.relayed(socket_id, ack_id)
         if origin is None:
             return False
-        answer = cluster.BroadcastAck(**self._address(origin), args=args)
-        self._publish(answer, target=origin.node)
+        channels = self.channels()
+        answer = wire.BroadcastAck(
+            uid=channels.uid, nsp=origin.nsp, request_id=origin.request_id, arg=_first(args)
+        )
+        try:
+            channels.publish(answer, origin.node)
+        except LocalProtocolError as error:  # the client's answer holds what no format carries
+            self._emit([ClusterMessageRejected(reason=f"cannot relay an answer: {error.message}")])
         return True
 
     def next_deadline(self) -> float | None:
@@ -234,73 +290,82 @@ class ClusterNode:
 
     # -- the other nodes' requests and answers ------------------------------------------------
 
-    def receive(self, data: bytes) -> None:
+    def receive(self, channel: str, payload: bytes) -> None:
         """Apply a message another node published (see ``SocketServer.receive_cluster_message``).
 
         :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
         """
-        node_id = self.uid()
+        channels = self.channels()
+        codec = channels.route(channel)
+        if codec is None:
+            return
+        room = codec.room_filter(channel)
+        if room is not None and not self._local.has_members(codec.nsp, room):
+            return
         try:
-            message = cluster.decode(data)
-        except RemoteProtocolError as error:
+            message = codec.read(channel, payload)
+            if message.uid != channels.uid and message.nsp == codec.nsp:
+                self._dispatch(message)
+        except ProtocolError as error:  # malformed, or an answer no format can carry
             self._emit([ClusterMessageRejected(reason=error.message)])
-            return
-        if message.uid == node_id:
-            return
-        if not isinstance(message, cluster.Response):
-            self._receive_request(message)
-        elif message.to == node_id:
+
+    def _dispatch(self, message: wire.ClusterMessage) -> None:
+        if isinstance(message, wire.RESPONSE_TYPES):
             self._receive_response(message)
+        elif not isinstance(message, wire.InitialHeartbeat | wire.Heartbeat | wire.AdapterClose):
+            request_id = getattr(message, "request_id", None)
+            if request_id is None or self._requests.pending(request_id) is None:
+                self._receive_request(message)
 
-    def _receive_request(self, message: cluster.Request) -> None:
-        if not self._local.has_namespace(message.nsp):
-            self._request_without_namespace(message)  # a dynamic one not yet used here
-        elif isinstance(message, cluster.FetchSockets):
-            self._respond_fetch(message, self._local.fetch_sockets(message.nsp, message.options))
-        elif isinstance(message, cluster.Broadcast):
+    def _receive_request(self, message: wire.Request) -> None:
+        nsp, local = message.nsp, self._local
+        if isinstance(message, wire.Broadcast):
             self._remote_broadcast(message)
-        elif isinstance(message, cluster.ServerSideEmit):
+        elif isinstance(message, wire.SocketsJoin):
+            local.sockets_join(nsp, options_of(message.selection), message.rooms)
+        elif isinstance(message, wire.SocketsLeave):
+            local.sockets_leave(nsp, options_of(message.selection), message.rooms)
+        elif isinstance(message, wire.DisconnectSockets):
+            local.disconnect_sockets(nsp, options_of(message.selection), close=message.close)
+        elif isinstance(message, wire.FetchSockets):
+            found = local.fetch_sockets(nsp, options_of(message.selection))
+            sockets = tuple(fetched_of(snapshot) for snapshot in found)
+            self._answer(message, wire.FetchSocketsResponse, sockets=sockets)
+        elif isinstance(message, wire.ServerSideEmit):
             self._remote_server_side_emit(message)
-        elif isinstance(message, cluster.SocketsJoin):
-            self._local.sockets_join(message.nsp, message.options, message.rooms)
-        elif isinstance(message, cluster.SocketsLeave):
-            self._local.sockets_leave(message.nsp, message.options, message.rooms)
+        elif isinstance(message, wire.AllRooms):
+            self._answer(message, wire.AllRoomsResponse, rooms=tuple(local.all_rooms(nsp)))
         else:
-            self._local.disconnect_sockets(message.nsp, message.options, close=message.close)
+            selection = options_of(wire.Selection(rooms=message.rooms))
+            ids = tuple(snapshot.id for snapshot in local.fetch_sockets(nsp, selection))
+            self._answer(message, wire.FetchSocketIdsResponse, socket_ids=ids)
 
-    def _request_without_namespace(self, message: cluster.Request) -> None:
-        """No sockets here; a request that wants an answer still gets one (an empty one)."""
-        if isinstance(message, cluster.FetchSockets):
-            self._respond_fetch(message, [])
-        elif isinstance(message, cluster.Broadcast) and message.request_id is not None:
-            self._report_count(message, 0)
+    def _answer(
+        self, request: _Answered, kind: Callable[..., wire.Response], **fields: Any
+    ) -> None:
+        """Publish the response ``kind`` to ``request``, for its sender."""
+        channels = self.channels()
+        request_id = request.request_id
+        assert request_id is not None  # only a broadcast may have none, and it is not answered
+        response = kind(uid=channels.uid, nsp=request.nsp, request_id=request_id, **fields)
+        channels.publish(response, request.uid)
 
-    def _respond_fetch(self, message: cluster.FetchSockets, sockets: list[SocketSnapshot]) -> None:
-        origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
-        answer = cluster.FetchSocketsResponse(**self._address(origin), sockets=tuple(sockets))
-        self._publish(answer, target=origin.node)
-
-    def _remote_broadcast(self, message: cluster.Broadcast) -> None:
+    def _remote_broadcast(self, message: wire.Broadcast) -> None:
         """Deliver another node's broadcast; with acks, report the count, then relay answers."""
-        with_ack = message.request_id is not None and message.timeout is not None
+        with_ack = message.request_id is not None
+        options = options_of(message.selection)
         delivery = self._local.deliver(
-            message.nsp, message.event, message.args, message.options, with_ack=with_ack
+            message.nsp, message.event, message.args, options, with_ack=with_ack
         )
-        if message.request_id is None or message.timeout is None or delivery.ack_id is None:
+        if message.request_id is None or delivery.ack_id is None:
             return
         origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
-        deadline = self._now() + message.timeout
+        deadline = self._now() + relay_timeout(message.selection)
         for socket_id in delivery.reached:
             self._requests.relay(socket_id, delivery.ack_id, origin, deadline)
-        self._report_count(message, len(delivery.reached))
+        self._answer(message, wire.BroadcastClientCount, client_count=len(delivery.reached))
 
-    def _report_count(self, message: cluster.Broadcast, count: int) -> None:
-        assert message.request_id is not None
-        origin = Origin(node=message.uid, nsp=message.nsp, request_id=message.request_id)
-        answer = cluster.BroadcastClientCount(**self._address(origin), count=count)
-        self._publish(answer, target=origin.node)
-
-    def _remote_server_side_emit(self, message: cluster.ServerSideEmit) -> None:
+    def _remote_server_side_emit(self, message: wire.ServerSideEmit) -> None:
         ack_id = None
         if message.request_id is not None:
             ack_id = self._requests.owe(Origin(message.uid, message.nsp, message.request_id))
@@ -313,14 +378,18 @@ class ClusterNode:
         )
         self._emit([received])
 
-    def _receive_response(self, message: cluster.Response) -> None:
-        requests = self._requests
-        if isinstance(message, cluster.FetchSocketsResponse):
-            events = requests.fetch_answered(message.request_id, message.uid, message.sockets)
-        elif isinstance(message, cluster.ServerSideEmitResponse):
-            events = requests.emit_answered(message.request_id, message.uid, message.args)
-        elif isinstance(message, cluster.BroadcastClientCount):
-            events = self._acks.remote_count(message.request_id, message.uid, message.count)
-        else:
-            events = self._acks.remote_answer(message.request_id, message.args)
-        self._emit(events)
+    def _receive_response(self, message: wire.Response) -> None:
+        pending = self._requests.pending(message.request_id)
+        if pending is None:
+            return
+        kind, local_id = pending
+        requests, node = self._requests, message.uid
+        if isinstance(message, wire.FetchSocketsResponse) and kind is Kind.FETCH:
+            sockets = tuple(snapshot_of(socket, message.nsp) for socket in message.sockets)
+            self._emit(requests.fetch_answered(local_id, node, sockets))
+        elif isinstance(message, wire.ServerSideEmitResponse) and kind is Kind.EMIT:
+            self._emit(requests.emit_answered(local_id, node, (message.arg,)))
+        elif isinstance(message, wire.BroadcastClientCount) and kind is Kind.BROADCAST:
+            self._emit(self._acks.remote_count(local_id, node, message.client_count))
+        elif isinstance(message, wire.BroadcastAck) and kind is Kind.BROADCAST:
+            self._emit(self._acks.remote_answer(local_id, (message.arg,)))

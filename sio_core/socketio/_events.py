@@ -117,16 +117,40 @@ class SocketDisconnected(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterMessageReady(Event):
-    """Publish ``message`` to the other nodes of the cluster (only in cluster mode).
+class ClusterPublish(Event):
+    """Publish ``payload`` on ``channel`` (only in cluster mode): ``PUBLISH``, or ``SPUBLISH``
+    when ``sharded``. Hand the bytes over as they are; Redis carries them to every node
+    subscribed to the channel, this one included (it ignores its own messages)."""
 
-    :param target: the node id the message is for (a response to its request), or ``None`` for
-        every other node. Hand the bytes over as they are, to each node's
-        ``receive_cluster_message``.
+    channel: str
+    payload: bytes
+    sharded: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterSubscribe(Event):
+    """Start listening (only in cluster mode): ``SUBSCRIBE`` each of ``channels`` (``SSUBSCRIBE``
+    when ``sharded``) and ``PSUBSCRIBE`` each of ``patterns``; feed what arrives to
+    ``receive_cluster_message``.
+
+    Handed out for each namespace as it comes to exist (the main one at the first ``events()``),
+    and, with the sharded ``dynamic`` modes, for a room channel when this node's first socket
+    joins the room.
     """
 
-    message: bytes
-    target: str | None = None
+    channels: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    sharded: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterUnsubscribe(Event):
+    """Stop listening to what a :class:`ClusterSubscribe` started (a room channel, when this
+    node's last socket left the room)."""
+
+    channels: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    sharded: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,13 +165,16 @@ class ServerSideEmitReceived(Event):
     """Node ``origin`` emitted ``event`` to the other nodes (Node's ``serverSideEmit``).
 
     When ``ack_id`` is set the sender waits for one answer: give it with
-    ``server_side_ack(ack_id, args)``.
+    ``server_side_ack(ack_id, args)``; only the first argument travels, as in Node.
+
+    :param origin: the sender's node id: ``"emitter"`` for Node's emitter, ``None`` when the
+        message carried none.
     """
 
     nsp: str
     event: str
     args: tuple[Any, ...]
-    origin: str
+    origin: str | None
     ack_id: int | None = None
 
 

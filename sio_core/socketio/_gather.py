@@ -7,10 +7,11 @@ its deadline with what arrived, timed out when an answer known to be due is miss
 ``BroadcastOperator`` and ``ClusterAdapter`` resolve or fail the same way).
 
 What is due: one answer per key in ``waiting`` (this node's clients, by socket id and ack
-id), ``counted`` more that other nodes announced (their clients, known by number), and one
-report from each of ``peers`` other nodes. When ``peers`` is unknown (``None``) nothing says
-when the last node has reported, so the gathering ends at its deadline, timed out only if a
-counted answer is missing.
+id), ``counted`` more that other nodes announced (their clients, known by number), and
+``peers`` reports from other nodes. The caller reads ``peers`` from Redis right before the
+request, as Node does. A report names its node when the format says who sent it (the sharded
+one does), and a second report from the same node is ignored; the classic format's answers name
+nobody, so each counts, as Node counts them.
 """
 
 from __future__ import annotations
@@ -29,30 +30,33 @@ T = TypeVar("T")
 class Gathering(Generic[T]):
     """One request's answers so far, and what is still due."""
 
-    peers: int | None
+    peers: int
     waiting: set[tuple[str, int]] = dataclasses.field(default_factory=set)
     answers: list[T] = dataclasses.field(default_factory=list)
     nodes: set[str] = dataclasses.field(default_factory=set)
+    reports: int = 0
     counted: int = 0
 
-    def report(self, node: str, count: int = 0) -> bool:
-        """Node ``node`` reported, announcing ``count`` answers to come; False if it had."""
-        if node in self.nodes:
-            return False
-        self.nodes.add(node)
+    def report(self, node: str | None, count: int = 0) -> bool:
+        """A node reported (``None``: one the wire does not name), announcing ``count`` answers
+        to come; False when that named node had reported already."""
+        if node is not None:
+            if node in self.nodes:
+                return False
+            self.nodes.add(node)
+        self.reports += 1
         self.counted += count
         return True
 
     @property
     def missing(self) -> bool:
         """Whether an answer or a report known to be due has not come."""
-        peers_missing = self.peers is not None and len(self.nodes) < self.peers
-        return bool(self.waiting) or self.counted > 0 or peers_missing
+        return bool(self.waiting) or self.counted > 0 or self.reports < self.peers
 
     @property
     def complete(self) -> bool:
-        """Whether nothing more can be due (never while the number of peers is unknown)."""
-        return self.peers is not None and not self.missing
+        """Whether nothing more is due."""
+        return not self.missing
 
 
 Ending = Callable[[int, "Gathering[T]", bool], Event]

@@ -62,9 +62,18 @@ class LocalSockets:
             raise LocalProtocolError(f"no namespace {name!r}")
         return namespace
 
-    def has_namespace(self, name: str) -> bool:
-        """Whether namespace ``name`` exists here (a dynamic one may not yet)."""
-        return self._namespaces.get(name) is not None
+    def has_members(self, nsp: str, room: str) -> bool:
+        """Whether a socket of this node is in ``room`` of namespace ``nsp``."""
+        members = self.namespace(nsp).adapter.matching(BroadcastOptions(rooms=frozenset((room,))))
+        return next(iter(members), None) is not None
+
+    def all_rooms(self, nsp: str) -> list[str]:
+        """Every room of namespace ``nsp`` with a socket of this node in it (ids included)."""
+        adapter = self.namespace(nsp).adapter
+        rooms: dict[str, None] = {}
+        for socket_id in list(adapter.matching(_ALL)):
+            rooms.update(dict.fromkeys(sorted(adapter.rooms_of(socket_id))))
+        return list(rooms)
 
     def deliver(
         self,
@@ -120,7 +129,7 @@ class Operations:
 
     Like every command of the server these only queue output, which leaves on the next
     ``events()``. In cluster mode (the server has a ``node_id``) each operation not flagged
-    ``local`` also goes to the other nodes as a :class:`~sio_core.events.ClusterMessageReady`.
+    ``local`` also goes to the other nodes, as a :class:`~sio_core.events.ClusterPublish`.
     """
 
     def __init__(
@@ -167,24 +176,33 @@ class Operations:
         options: BroadcastOptions = _ALL,
         *,
         timeout: float | None = None,
+        peers: int = 0,
     ) -> int | None:
         """Send ``event`` to every socket the options select, encoding it once.
 
         With a ``timeout``, every recipient is asked to acknowledge and the answers are
         collected into one :class:`~sio_core.events.BroadcastAcksCollected`, whose id is returned.
-        In a cluster, the other nodes' recipients are asked too and their answers collected.
+        In a cluster, the other nodes' recipients are asked too: each of the ``peers`` other
+        nodes (read from Redis right before the call, as Node does) reports how many clients it
+        reached, and their answers are collected as well.
+
+        :raises LocalProtocolError: a reserved event name, or an argument the client's or the
+            cluster's encoding cannot carry (then nothing is sent anywhere).
         """
         check_event_name(event)
         with_ack = timeout is not None
+        outgoing = self._cluster.encode_broadcast(nsp, event, args, options, timeout=timeout)
         delivery = self._local.deliver(nsp, event, args, options, with_ack=with_ack)
-        broadcast_id = next(self._broadcast_ids) if with_ack else None
-        peers = self._cluster.publish_broadcast(
-            nsp, event, args, options, request_id=broadcast_id, timeout=timeout
-        )
-        if timeout is None or broadcast_id is None or delivery.ack_id is None:
+        self._cluster.send(outgoing)
+        if timeout is None or delivery.ack_id is None:
             return None
-        recipients = [(socket_id, delivery.ack_id) for socket_id in delivery.reached]
+        broadcast_id = next(self._broadcast_ids)
         deadline = self._now() + timeout
+        if outgoing is None or outgoing.wire_id is None:
+            peers = 0
+        else:
+            self._cluster.await_broadcast(outgoing.wire_id, broadcast_id, deadline)
+        recipients = [(socket_id, delivery.ack_id) for socket_id in delivery.reached]
         self._emit(self._acks.expect_broadcast(broadcast_id, recipients, deadline, peers=peers))
         return broadcast_id
 
@@ -227,18 +245,19 @@ class Operations:
         *,
         with_ack: bool = False,
         timeout: float = 5.0,
+        peers: int = 0,
     ) -> int | None:
         """Send an event to the other nodes of a cluster: with one node there are none.
 
         Each other node gets a :class:`~sio_core.events.ServerSideEmitReceived`. With
-        ``with_ack``, each answers once and the answers end in one
+        ``with_ack``, each of the ``peers`` other nodes answers once and the answers end in one
         :class:`~sio_core.events.ServerSideEmitAcksCollected`, whose request id is returned;
-        with one node it ends at once, empty (Node's ``ack(null, [])``).
+        with no peer it ends at once, empty (Node's ``ack(null, [])``).
         """
         check_event_name(event)
         self._local.namespace(nsp)
         return self._cluster.server_side_emit(
-            nsp, event, tuple(args), with_ack=with_ack, timeout=timeout
+            nsp, event, tuple(args), with_ack=with_ack, timeout=timeout, peers=peers
         )
 
     def server_side_ack(self, ack_id: int, args: Sequence[Any] = ()) -> None:
@@ -246,13 +265,21 @@ class Operations:
         self._cluster.server_side_ack(ack_id, tuple(args))
 
     def request_fetch_sockets(
-        self, nsp: str, options: BroadcastOptions = _ALL, *, timeout: float = 5.0
+        self,
+        nsp: str,
+        options: BroadcastOptions = _ALL,
+        *,
+        timeout: float = 5.0,
+        peers: int = 0,
     ) -> int:
         """Start a ``fetch_sockets`` across the cluster; returns the request id.
 
         The answer comes as one :class:`~sio_core.events.ClusterFetchCompleted`: this node's
-        sockets, then those of each node that answered by the deadline. With one node, or with
-        ``local``, it comes at once; :meth:`fetch_sockets` is the synchronous local form.
+        sockets, then those of each of the ``peers`` other nodes that answered by the deadline.
+        With no peer, or with ``local``, it comes at once; :meth:`fetch_sockets` is the
+        synchronous local form.
         """
         local = self._local.fetch_sockets(nsp, options)
-        return self._cluster.request_fetch_sockets(nsp, options, local, timeout)
+        return self._cluster.request_fetch_sockets(
+            nsp, options, local, timeout=timeout, peers=peers
+        )

@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sio_core.cluster import ClassicRedisFormat, ClusterFormat
 from sio_core.config import SocketConfig
 from sio_core.engineio._events import Event, MessageReceived, SessionClosed, SessionOpened
 from sio_core.engineio._server import EngineServer
@@ -58,7 +59,9 @@ from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
 from sio_core.socketio import packets
 from sio_core.socketio._acks import Acks
+from sio_core.socketio._adapter import Adapter, InMemoryAdapter
 from sio_core.socketio._client import Client
+from sio_core.socketio._cluster_channels import ClusterChannels
 from sio_core.socketio._cluster_node import ClusterNode
 from sio_core.socketio._events import AckAbandoned, EventReceived, SocketErrored
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
@@ -75,10 +78,15 @@ class SocketServer:
     Commands (``accept``, ``emit``, ``disconnect``...) only queue output; it leaves on the next
     :meth:`events`. Rooms, broadcasts and the server utilities are on :attr:`operations`.
 
-    :param node_id: this node's id in a cluster (unique per process: the backend draws it).
-        When set, every operation that selects sockets and is not flagged ``local`` also goes to
-        the other nodes as a :class:`~sio_core.events.ClusterMessageReady` (see
-        ``docs/cluster.md``); ``None`` (the default) is a single node.
+    :param node_id: this node's id in a cluster (unique per process and per run: the backend
+        draws it at random). When set, the server is in cluster mode: every operation that
+        selects sockets and is not flagged ``local`` also goes to the other nodes, as
+        :class:`~sio_core.events.ClusterPublish` events, and each namespace asks for its
+        channels with a :class:`~sio_core.events.ClusterSubscribe` (see ``docs/cluster.md``).
+        ``None`` (the default) is a single node.
+    :param cluster_format: how the nodes talk: a :class:`~sio_core.cluster.ClassicRedisFormat`
+        (the default in cluster mode) or a :class:`~sio_core.cluster.ShardedRedisFormat`, both
+        Node's own formats. It needs a ``node_id``.
     """
 
     def __init__(
@@ -89,25 +97,29 @@ class SocketServer:
         adapter_factory: AdapterFactory | None = None,
         parser: packets.Parser | None = None,
         node_id: str | None = None,
+        cluster_format: ClusterFormat | None = None,
     ) -> None:
+        if cluster_format is not None and node_id is None:
+            raise ValueError("a cluster_format needs a node_id")
         self.config = config or SocketConfig()
         self.parser: packets.Parser = parser or packets.JsonParser()
-        self.namespaces = Namespaces(adapter_factory)
         self.node_id = node_id
-        self.cluster_peers: int | None = None
-        """How many *other* nodes answer requests; ``None``: unknown, wait out each timeout.
-
-        The backend keeps it current (a Redis backend counts the channel's subscribers, as
-        Node's ``serverCount()`` does); each request reads it when it starts."""
         self._engine = EngineServer(self.config.engine, id_generator=id_generator)
         self._new_id = id_generator
         self._events: list[Event] = []
         self._acks = Acks()
         self._now = 0.0
         shared = Shared(acks=self._acks, emit=self._events.extend, now=self._clock)
+        channels = None
+        if node_id is not None:
+            channels = ClusterChannels(
+                cluster_format or ClassicRedisFormat(), node_id, shared.emit
+            )
+            adapter_factory = channels.adapter_factory(adapter_factory or _in_memory)
+        self.namespaces = Namespaces(adapter_factory)
         self._sockets = Sockets(self._engine, self.parser, self.namespaces, shared)
         local = LocalSockets(self._sockets, self.namespaces, self.parser)
-        self._cluster = ClusterNode(local, shared, node_id=node_id, peers=self._peers)
+        self._cluster = ClusterNode(local, shared, channels=channels, new_id=id_generator)
         self.operations = Operations(local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
 
@@ -179,21 +191,30 @@ class SocketServer:
         self._events.clear()  # cleared, not replaced: the operations hold its ``extend``
         return events
 
-    def receive_cluster_message(self, data: bytes, now: float) -> None:
-        """Apply a message another node published (its :class:`ClusterMessageReady` bytes).
+    def receive_cluster_message(self, channel: str, payload: bytes, now: float) -> None:
+        """Apply a message published on ``channel``, one this server subscribed to.
 
         Requests are applied to this node's sockets (and travel no further) and answered
         when they want an answer; responses feed the requests waiting for them. A message
-        from this node itself (a pub/sub channel echoes it) or a response meant for another
-        node is ignored; one that does not decode is dropped with a
-        :class:`~sio_core.events.ClusterMessageRejected`.
+        from this node itself (Redis echoes it), from another namespace, or on no channel of
+        this server's is ignored; one that does not decode is dropped with a
+        :class:`~sio_core.events.ClusterMessageRejected`. Whatever the bytes, nothing is raised.
 
         :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
         """
-        self._cluster.uid()  # outside cluster mode this raises before the clock moves
+        self._cluster.channels()  # outside cluster mode this raises before the clock moves
         self._tick(now)
-        self._cluster.receive(data)
+        self._cluster.receive(channel, payload)
         self._pull()
+
+    def count_channel(self, nsp: str) -> tuple[str, bool]:
+        """The channel whose subscribers are the servers of namespace ``nsp``, this one included,
+        and whether it is a shard channel: ``PUBSUB NUMSUB`` (``SHARDNUMSUB`` when True) of it,
+        minus one, is the ``peers`` a request to the other nodes waits for.
+
+        :raises LocalProtocolError: the server is not in cluster mode (no ``node_id``).
+        """
+        return self._cluster.channels().count_channel(nsp)
 
     # -- connections: the Engine.IO sessions under the sockets ---------------------------------
 
@@ -409,8 +430,9 @@ class SocketServer:
     def _clock(self) -> float:
         return self._now
 
-    def _peers(self) -> int | None:
-        return self.cluster_peers  # read by each cluster request, as it starts
-
     def _tick(self, now: float) -> None:
         self._now = max(self._now, now)
+
+
+def _in_memory(_nsp: str) -> Adapter:
+    return InMemoryAdapter()

@@ -159,7 +159,7 @@ def encode(packet: Packet) -> list[str | bytes]:
 
     :raises LocalProtocolError: the packet breaks a protocol rule or its data is not JSON.
     """
-    problem = _outgoing_problem(packet)
+    problem = packet_problem(packet)
     if problem is not None:
         raise LocalProtocolError(problem)
     binary_allowed = packet.type in (PacketType.EVENT, PacketType.ACK)
@@ -169,7 +169,9 @@ def encode(packet: Packet) -> list[str | bytes]:
     return [_header(kind, len(attachments), packet.nsp, packet.id) + payload, *attachments]
 
 
-def _outgoing_problem(packet: Packet) -> str | None:
+def packet_problem(packet: Packet) -> str | None:
+    """Why ``packet`` breaks a rule of the protocol, or ``None``: its namespace, its ack id and
+    its payload, checked as socket.io-parser checks them (another parser applies them too)."""
     if packet.type in _BINARY_TYPES:
         return f"encode {_PLAIN_TYPE[packet.type].name}: the codec picks the binary form itself"
     return (

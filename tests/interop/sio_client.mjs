@@ -12,7 +12,10 @@
 //   transports    ["polling"] | ["websocket"] | ["polling", "websocket"] (the default)
 //   wait_upgrade  wait until the polling connection has upgraded to websocket before acting
 //   timeout_ms    hard timeout of the whole script (default 10000)
-// Binary values travel in the JSON as {"$bin": "<base64>"}, at any depth, both ways.
+//   parser        "json" (the default) | "msgpack" (socket.io-msgpack-parser, for every Manager)
+// Binary values travel in the JSON as {"$bin": "<base64>"} (a Buffer), at any depth, both ways.
+// Sent values may also hold {"$u8": "<base64>"} (a Uint8Array, which the msgpack parser writes
+// as an ext type 0, not as bin) and {"$undefined": true} (undefined).
 //
 // Result fields always present: timed_out, error (an exception message or null), transport (of
 // the engine when the scenario ended), upgraded; the others depend on the scenario.
@@ -25,7 +28,10 @@ const {
   transports = ["polling", "websocket"],
   wait_upgrade = false,
   timeout_ms = 10000,
+  parser = "json",
 } = scenario;
+const parserOption =
+  parser === "msgpack" ? { parser: (await import("socket.io-msgpack-parser")).default } : {};
 
 const result = { timed_out: false, error: null, transport: null, upgraded: false };
 const managers = [];
@@ -49,6 +55,8 @@ function decode(value) {
   if (Array.isArray(value)) return value.map(decode);
   if (value && typeof value === "object") {
     if (typeof value.$bin === "string") return Buffer.from(value.$bin, "base64");
+    if (typeof value.$u8 === "string") return new Uint8Array(Buffer.from(value.$u8, "base64"));
+    if (value.$undefined === true) return undefined;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
   }
   return value;
@@ -73,6 +81,7 @@ function manager(options = {}) {
     transports,
     reconnection: false,
     timeout: 5000,
+    ...parserOption,
     ...options,
   });
   managers.push(created);

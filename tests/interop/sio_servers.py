@@ -88,11 +88,14 @@ def start_server(
     port: int | None = None,
     ping_interval_ms: int = 2000,
     ping_timeout_ms: int = 5000,
+    parser: str = "json",
 ) -> ServerProcess:
-    """Starts one server on ``backend`` and waits until it listens."""
+    """Starts one server on ``backend`` and waits until it listens (``--parser`` is passed
+    only for another parser than JSON)."""
     port = free_port() if port is None else port
     args = ["--backend", backend, "--host", "127.0.0.1", "--port", str(port)]
     args += ["--ping-interval", str(ping_interval_ms), "--ping-timeout", str(ping_timeout_ms)]
+    args += [] if parser == "json" else ["--parser", parser]
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [*server_command(), *args], stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT

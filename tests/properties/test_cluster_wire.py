@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import msgpack
+from cluster_values import blobs, scalars, texts, values
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,32 +37,6 @@ from sio_core.cluster import (
     SocketsJoin,
     SocketsLeave,
 )
-
-
-def blobs(max_size: int | None = None) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers (see test_engineio_codec: ``-bb`` and hypothesis's cache)."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
-
-
-# Text a JavaScript string and UTF-8 both hold (msgpack refuses lone surrogates).
-texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | texts
-)
-
-
-def values(*, binary: bool) -> st.SearchStrategy[Any]:
-    """What an application sends; bytes only where the format keeps them as bytes."""
-    leaves = scalars | blobs(8) if binary else scalars
-    return st.recursive(
-        leaves,
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
-        max_leaves=12,
-    )
 
 
 def arguments(*, binary: bool) -> st.SearchStrategy[tuple[Any, ...]]:
