@@ -12,6 +12,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from sio_anyio._backoff import Backoff
 from sio_anyio._handlers import AppHandler
 from sio_anyio._http import Fallback
 from sio_anyio._redis_status import RedisUnavailable
@@ -20,17 +21,26 @@ from sio_anyio._runner import CoreRunner
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
 from sio_anyio.conn import Conn
 from sio_anyio.engineio import EngineIOServer
-from sio_anyio.errors import AckError, AckTimeoutError, ConnectionRejected, SocketGoneError
+from sio_anyio.errors import (
+    AckError,
+    AckTimeoutError,
+    ClusterTimeoutError,
+    ConnectionRejected,
+    SocketGoneError,
+)
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.server import Server
 from sio_anyio.socket import Ack, Socket
 
 if TYPE_CHECKING:
     from sio_anyio.emitter import EmitterOperator, RedisEmitter
+    from sio_anyio.redis_adapter import RedisAdapter, ShardedRedisAdapter
 
 _NEEDS_COREDIS = {
     "EmitterOperator": "sio_anyio.emitter",
+    "RedisAdapter": "sio_anyio.redis_adapter",
     "RedisEmitter": "sio_anyio.emitter",
+    "ShardedRedisAdapter": "sio_anyio.redis_adapter",
 }
 """What imports coredis, by the module it is in: imported on first use."""
 
@@ -41,7 +51,9 @@ __all__ = [
     "AckError",
     "AckTimeoutError",
     "AppHandler",
+    "Backoff",
     "BroadcastOperator",
+    "ClusterTimeoutError",
     "Conn",
     "ConnectionRejected",
     "CoreRunner",
@@ -50,10 +62,12 @@ __all__ = [
     "Fallback",
     "Namespace",
     "ParentNamespace",
+    "RedisAdapter",
     "RedisEmitter",
     "RedisUnavailable",
     "RemoteSocket",
     "Server",
+    "ShardedRedisAdapter",
     "Socket",
     "SocketGoneError",
     "run_server",

@@ -12,9 +12,15 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from sio_anyio.errors import AckTimeoutError, SocketGoneError
-from sio_core import AckAbandonReason, ack_value
-from sio_core.events import AckAbandoned, AckReceived, BroadcastAcksCollected
+from sio_anyio.errors import AckTimeoutError, ClusterTimeoutError, SocketGoneError
+from sio_core import AckAbandonReason, SocketSnapshot, ack_value
+from sio_core.events import (
+    AckAbandoned,
+    AckReceived,
+    BroadcastAcksCollected,
+    ClusterFetchCompleted,
+    ServerSideEmitAcksCollected,
+)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -53,11 +59,13 @@ class _Outcomes(Generic[K]):
 
 
 class Acks:
-    """The pending acks of single sockets and of broadcasts."""
+    """The pending acks of single sockets and of broadcasts, and the answers of other nodes."""
 
     def __init__(self) -> None:
         self._acks: _Outcomes[tuple[str, int]] = _Outcomes()
         self._broadcasts: _Outcomes[int] = _Outcomes()
+        self._fetches: _Outcomes[int] = _Outcomes()
+        self._server_side: _Outcomes[int] = _Outcomes()
 
     async def wait_ack(self, socket_id: str, ack_id: int) -> Any:
         """The client's answer: its only argument, a tuple of several, or None for none.
@@ -75,6 +83,22 @@ class Acks:
         responses: list[Any] = await self._broadcasts.take(broadcast_id).wait()
         return responses
 
+    async def wait_fetch(self, request_id: int) -> tuple[SocketSnapshot, ...]:
+        """Every node's sockets, this node's first.
+
+        :raises ClusterTimeoutError: some nodes did not answer in time.
+        """
+        sockets: tuple[SocketSnapshot, ...] = await self._fetches.take(request_id).wait()
+        return sockets
+
+    async def wait_server_side(self, request_id: int) -> list[Any]:
+        """One answer per other node: the first argument it acknowledged with.
+
+        :raises AckTimeoutError: some nodes did not answer in time; it holds those that did.
+        """
+        responses: list[Any] = await self._server_side.take(request_id).wait()
+        return responses
+
     def resolve_ack(self, event: AckReceived | AckAbandoned) -> None:
         """Settle the wait of one socket's ack (called during a pump: never waits)."""
         outcome = self._acks.take((event.socket_id, event.ack_id))
@@ -88,6 +112,23 @@ class Acks:
     def resolve_broadcast(self, event: BroadcastAcksCollected) -> None:
         """Settle the wait of a broadcast's acks (called during a pump: never waits)."""
         outcome = self._broadcasts.take(event.broadcast_id)
+        responses = [ack_value(args) for args in event.responses]
+        if event.timed_out:
+            outcome.resolve(error=AckTimeoutError(responses))
+        else:
+            outcome.resolve(responses)
+
+    def resolve_fetch(self, event: ClusterFetchCompleted) -> None:
+        """Settle the wait of a ``fetch_sockets`` across the cluster (during a pump)."""
+        outcome = self._fetches.take(event.request_id)
+        if event.timed_out:
+            outcome.resolve(error=ClusterTimeoutError())
+        else:
+            outcome.resolve(event.sockets)
+
+    def resolve_server_side(self, event: ServerSideEmitAcksCollected) -> None:
+        """Settle the wait of a ``server_side_emit_with_ack`` (during a pump)."""
+        outcome = self._server_side.take(event.request_id)
         responses = [ack_value(args) for args in event.responses]
         if event.timed_out:
             outcome.resolve(error=AckTimeoutError(responses))

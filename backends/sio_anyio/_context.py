@@ -7,7 +7,8 @@ nor the core: they get this context, which lets them
 - hold and release a socket's CONNECT (:meth:`Context.accept_connect`,
   :meth:`Context.release_connect`);
 - run application code in tasks of their own (:meth:`Context.spawn`);
-- wait for acknowledgements (:attr:`Context.acks`).
+- wait for acknowledgements (:attr:`Context.acks`);
+- ask the cluster adapter, if any, how many other servers will answer (:meth:`Context.peers`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import anyio
 import anyio.abc
 
 from sio_anyio._acks import Acks
+from sio_anyio._adapter import ClusterAdapter
 from sio_anyio._counter import InFlight
 from sio_anyio._driver import Driver
 from sio_core import SocketServer
@@ -28,12 +30,17 @@ T = TypeVar("T")
 
 
 class Context:
-    """The one door from the handles to the server: the core, the task group, the acks."""
+    """The one door from the handles to the server: the core, the task group, the acks, the
+    cluster adapter."""
 
-    def __init__(self, driver: Driver[SocketServer]) -> None:
+    def __init__(
+        self, driver: Driver[SocketServer], cluster: ClusterAdapter | None = None
+    ) -> None:
         self._driver = driver
         self.acks = Acks()
         """The acks the application awaits; the event router settles them."""
+        self.cluster = cluster
+        """The link to the other nodes; ``None`` for a server alone (in memory)."""
         self._tasks: anyio.abc.TaskGroup | None = None
         self._running = InFlight()
 
@@ -42,6 +49,11 @@ class Context:
     def command(self, action: Callable[[SocketServer], T]) -> T:
         """Change the core; what that produced is delivered before this returns."""
         return self._driver.command(action)
+
+    def timed_command(self, action: Callable[[SocketServer], T]) -> T:
+        """Like :meth:`command`, for an action that starts a deadline (an ack awaited, a request
+        to other nodes): it counts from now, not from the core's last input."""
+        return self._driver.timed_command(action)
 
     def query(self, question: Callable[[SocketServer], T]) -> T:
         """Read the core (``question`` must change nothing)."""
@@ -59,6 +71,16 @@ class Context:
     def release_connect(self, socket_id: str) -> None:
         """Let the held CONNECT of ``socket_id`` (and what followed it) leave; idempotent."""
         self._driver.command(lambda core: core.release(socket_id))
+
+    # -- the cluster -------------------------------------------------------------------------
+
+    async def peers(self, nsp: str, *, local: bool = False) -> int:
+        """How many other servers will answer a request about ``nsp`` made now: none without
+        an adapter, or for a ``local`` request; read from Redis right before the request, as
+        Node does."""
+        if self.cluster is None or local:
+            return 0
+        return await self.cluster.peers(nsp)
 
     # -- application code -----------------------------------------------------------------
 

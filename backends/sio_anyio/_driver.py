@@ -15,8 +15,13 @@ same pump may already carry data for it (the Engine.IO ``open`` packet). Nothing
 inside an event: the driver is generic over :class:`~sio_core.surface.TransportCore`.
 
 Nothing else touches the core. The application's side reaches it through :meth:`Driver.command`
-(a change, pumped at once), :meth:`Driver.stage` (a change whose output waits for the next pump)
-and :meth:`Driver.query` (a read, which has no output to pump).
+(a change, pumped at once), :meth:`Driver.timed_command` (the same, for a change that starts a
+deadline) and :meth:`Driver.query` (a read, which has no output to pump).
+
+The core's clock moves only when it is given ``now``: with an input, or a timer that fires. A
+command that starts a deadline (an ack awaited, a request to other nodes) counts it from that
+clock, which may be far behind after a quiet spell; :meth:`Driver.timed_command` first brings it
+to the present (and fires whatever was due meanwhile).
 """
 
 from __future__ import annotations
@@ -161,6 +166,11 @@ class Driver(Generic[C]):
             return action(self._core)
         finally:
             self._pump()
+
+    def timed_command(self, action: Callable[[C], T]) -> T:
+        """Like :meth:`command`, for an action that starts a deadline: it counts from now."""
+        self._core.handle_timeout(anyio.current_time())
+        return self.command(action)
 
     def query(self, question: Callable[[C], T]) -> T:
         """Read the core's state; a read changes nothing, so there is nothing to pump."""

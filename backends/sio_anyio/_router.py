@@ -5,15 +5,21 @@ changes the core: an event is put in the queue of the socket it concerns, handed
 connection, or settles an ack. A socket's life is a task of its own (:meth:`_run_socket`):
 the namespace's middlewares decide, the connection handlers run, then its events are handled
 one at a time, in order.
+
+Cluster events go to the adapter (publishing, subscribing), or settle a request that waited
+for the other nodes; another server's ``server_side_emit`` runs the namespace's handlers of
+that event, one at a time and in the order received, in a task per namespace that lives while
+it has events to handle (a shutdown waits for it).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import call, call_logged
+from sio_anyio._listeners import call, call_logged, wants_ack
 from sio_anyio._queue import Queue
 from sio_anyio.conn import Conn
 from sio_anyio.errors import ConnectionRejected
@@ -24,10 +30,17 @@ from sio_core.events import (
     AckAbandoned,
     AckReceived,
     BroadcastAcksCollected,
+    ClusterFetchCompleted,
+    ClusterMessageRejected,
+    ClusterPublish,
+    ClusterSubscribe,
+    ClusterUnsubscribe,
     Event,
     EventReceived,
     PacketCreated,
     PacketReceived,
+    ServerSideEmitAcksCollected,
+    ServerSideEmitReceived,
     SessionClosed,
     SessionDrained,
     SessionOpened,
@@ -40,6 +53,10 @@ from sio_core.events import (
 
 logger = logging.getLogger("sio_anyio")
 
+_TO_ADAPTER = (ClusterPublish, ClusterSubscribe, ClusterUnsubscribe, ClusterMessageRejected)
+NAMESPACE_EVENTS = frozenset({"connect", "connection", "new_namespace"})
+"""A namespace's own events: never run for another server's ``server_side_emit``."""
+
 
 class EventRouter:
     """Routes each core event to the handle it concerns."""
@@ -49,6 +66,7 @@ class EventRouter:
         self._namespaces = namespaces
         self._sockets: dict[str, tuple[Socket, Queue[Event]]] = {}  # with the socket's events
         self._conns: dict[str, Conn] = {}
+        self._server_side: dict[str, deque[ServerSideEmitReceived]] = {}  # being handled
 
     def route(self, event: Event) -> None:
         """Route one core event; called during the pump: it never waits nor changes the core."""
@@ -63,6 +81,15 @@ class EventRouter:
             self._context.acks.resolve_ack(event)
         elif isinstance(event, BroadcastAcksCollected):
             self._context.acks.resolve_broadcast(event)
+        elif isinstance(event, _TO_ADAPTER):
+            if self._context.cluster is not None:
+                self._context.cluster.on_cluster_event(event)
+        elif isinstance(event, ClusterFetchCompleted):
+            self._context.acks.resolve_fetch(event)
+        elif isinstance(event, ServerSideEmitAcksCollected):
+            self._context.acks.resolve_server_side(event)
+        elif isinstance(event, ServerSideEmitReceived):
+            self._to_server_side(event)
         else:
             self._on_session_event(event)
 
@@ -160,6 +187,60 @@ class EventRouter:
         if entry is not None:
             entry[0].nsp.sockets.pop(socket_id, None)
             logger.info("socket %s left %s", socket_id, nsp)
+
+    # -- other servers' server-side emits ------------------------------------------------------
+
+    def _to_server_side(self, event: ServerSideEmitReceived) -> None:
+        if event.event in NAMESPACE_EVENTS:
+            logger.warning(
+                "dropped a server-side emit named %r from %s", event.event, event.origin
+            )
+            return
+        pending = self._server_side.get(event.nsp)
+        if pending is not None:
+            pending.append(event)  # its namespace's task is running: it comes after the others
+            return
+        pending = self._server_side[event.nsp] = deque([event])
+        self._context.spawn(self._run_server_side, self._namespaces.named(event.nsp), pending)
+
+    async def _run_server_side(
+        self, namespace: Namespace, pending: deque[ServerSideEmitReceived]
+    ) -> None:
+        try:
+            while pending:
+                event = pending.popleft()
+                handlers = namespace.listeners(event.event)
+                if event.ack_id is None or not handlers:
+                    for handler in handlers:
+                        await call_logged(handler, *event.args)
+                else:
+                    await self._answer_server_side(handlers, event.args, event.ack_id)
+        finally:
+            del self._server_side[namespace.name]
+
+    async def _answer_server_side(
+        self, handlers: list[Any], args: tuple[Any, ...], ack_id: int
+    ) -> None:
+        """The first handler answers (its return value, or ``ack(value)``); the others run."""
+        answered = False
+
+        def ack(*values: Any) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                answer = values[:1]
+                self._context.command(lambda core: core.operations.server_side_ack(ack_id, answer))
+
+        first, *others = handlers
+        try:
+            if wants_ack(first):
+                await call(first, *args, ack=ack)
+            else:
+                ack(await call(first, *args))
+        except Exception:
+            logger.exception("server-side handler %r failed", first)
+        for handler in others:
+            await call_logged(handler, *args)
 
 
 def _sid_of(core: SocketServer, socket_id: str) -> str | None:

@@ -90,19 +90,37 @@ class BroadcastOperator:
         if self._timeout is None:
             raise ValueError("broadcast acks need a timeout: use .timeout(seconds) first")
         timeout = self._timeout
-        broadcast_id = self._context.command(
+        peers = await self._context.peers(self._nsp, local=self._options.local)
+        broadcast_id = self._context.timed_command(
             lambda core: core.operations.broadcast(
-                self._nsp, event, args, self._options, timeout=timeout
+                self._nsp, event, args, self._options, timeout=timeout, peers=peers
             )
         )
         assert broadcast_id is not None
         return await self._context.acks.wait_broadcast(broadcast_id)
 
     async def fetch_sockets(self) -> list[RemoteSocket]:
-        """A snapshot of the targeted sockets, with the methods Node gives them."""
-        snapshots = self._context.query(
-            lambda core: core.operations.fetch_sockets(self._nsp, self._options)
-        )
+        """A snapshot of the targeted sockets, with the methods Node gives them.
+
+        In a cluster, every server's sockets (this one's first), unless ``local``.
+
+        :raises ClusterTimeoutError: some servers did not answer in time (the adapter's
+            requests timeout; the sharded adapter's honours :meth:`timeout`).
+        """
+        cluster = self._context.cluster
+        if cluster is None or self._options.local:
+            snapshots = self._context.query(
+                lambda core: core.operations.fetch_sockets(self._nsp, self._options)
+            )
+        else:
+            peers = await cluster.peers(self._nsp)
+            timeout = cluster.fetch_timeout(self._timeout)
+            request_id = self._context.timed_command(
+                lambda core: core.operations.request_fetch_sockets(
+                    self._nsp, self._options, timeout=timeout, peers=peers
+                )
+            )
+            snapshots = list(await self._context.acks.wait_fetch(request_id))
         return [RemoteSocket(self._context, snapshot) for snapshot in snapshots]
 
     def sockets_join(self, *rooms: RoomNames) -> None:

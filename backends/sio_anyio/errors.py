@@ -30,6 +30,19 @@ class AckTimeoutError(AckError):
         self.responses = responses or []
 
 
+class ClusterTimeoutError(Exception):
+    """Some servers of the cluster did not answer a ``fetch_sockets`` before its deadline.
+
+    As Node's "timeout reached" error: the answers that came are not returned, since a partial
+    list of sockets looks like a complete one.
+    """
+
+    def __init__(
+        self, message: str = "timeout reached while waiting for fetchSockets response"
+    ) -> None:
+        super().__init__(message)
+
+
 class SocketGoneError(AckError):
     """The socket disconnected before it answered."""
 

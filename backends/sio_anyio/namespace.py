@@ -18,6 +18,9 @@ from sio_anyio.socket import Socket
 from sio_core import NamespaceMatcher as NamespaceMatcher  # for the server
 from sio_core import SocketServer
 
+_ALONE_TIMEOUT = 5.0
+"""A server alone answers a server-side emit at once (nobody to wait for); any timeout does."""
+
 
 class Namespace:
     """One namespace: its middlewares, its ``connection`` handlers and its sockets."""
@@ -43,7 +46,14 @@ class Namespace:
     @overload
     def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
-        """Register a ``connection`` (alias ``connect``) handler; usable as a decorator."""
+        """Register a ``connection`` (alias ``connect``) handler; usable as a decorator.
+
+        Any other event is one the other servers of a cluster send with
+        :meth:`server_side_emit`: the handler gets its arguments. When the sender waits for an
+        answer, the handler's return value is this server's answer, or, if it takes an ``ack``
+        keyword argument, it answers by calling ``ack(value)`` (only the first argument
+        travels, as in Node).
+        """
         event = "connection" if event == "connect" else event
         if listener is None:
             return self._listeners.decorator(event)
@@ -109,10 +119,29 @@ class Namespace:
         self._operator().disconnect_sockets(close)
 
     def server_side_emit(self, event: str, *args: Any) -> None:
-        """Send an event to the other nodes of the cluster (none with one node)."""
+        """Send an event to the other servers of the cluster (none with one server); their
+        ``on(event)`` handlers get it."""
         self._context.command(
             lambda core: core.operations.server_side_emit(self.name, event, args)
         )
+
+    async def server_side_emit_with_ack(self, event: str, *args: Any) -> list[Any]:
+        """Send an event to the other servers and collect one answer from each.
+
+        :returns: one answer per other server, in arrival order (empty with none).
+        :raises AckTimeoutError: some servers did not answer within the adapter's requests
+            timeout; it carries the answers that came.
+        """
+        cluster = self._context.cluster
+        peers = await self._context.peers(self.name)
+        timeout = cluster.emit_timeout if cluster is not None else _ALONE_TIMEOUT
+        request_id = self._context.timed_command(
+            lambda core: core.operations.server_side_emit(
+                self.name, event, args, with_ack=True, timeout=timeout, peers=peers
+            )
+        )
+        assert request_id is not None
+        return await self._context.acks.wait_server_side(request_id)
 
 
 class ParentNamespace(Namespace):

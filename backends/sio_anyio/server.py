@@ -9,6 +9,7 @@ application's calls into commands to the core, through one :class:`~sio_anyio._c
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import anyio
 import anyio.abc
 
+from sio_anyio._adapter import ClusterAdapter
 from sio_anyio._context import Context
 from sio_anyio._ids import new_id
 from sio_anyio._listeners import L, Listener
@@ -47,6 +49,9 @@ class Server:
     :param parser: how packets are written on the wire, for every client: ``"json"`` (Node's
         default), ``"msgpack"`` (npm ``socket.io-msgpack-parser``), or a
         :class:`~sio_core.socketio.packets.Parser` object such as ``MsgpackParser(max_depth=...)``.
+    :param adapter: joins the server to a cluster (:class:`~sio_anyio.RedisAdapter`,
+        :class:`~sio_anyio.ShardedRedisAdapter`), one adapter per server; without one, the
+        server is alone and everything stays in memory.
     :param options: any field of :class:`~sio_core.config.EngineConfig` (``path``,
         ``ping_interval``, ``cors``...) or :class:`~sio_core.config.SocketConfig`
         (``connect_timeout``), and the backend's own: ``fallback`` (answers requests outside
@@ -59,15 +64,23 @@ class Server:
         *,
         id_generator: IdGenerator | None = None,
         parser: Parser | ParserName = "json",
+        adapter: ClusterAdapter | None = None,
         **options: Unpack[ServerKeywords],
     ) -> None:
         core = SocketServer(
             socket_config(config, options),
             id_generator=id_generator or new_id,
             parser=parser_of(parser),
+            node_id=None if adapter is None else adapter.node_id,
+            cluster_format=None if adapter is None else adapter.cluster_format,
         )
         self._runner = CoreRunner(core, options=backend_options(options))
-        self._context = Context(self._runner.driver)
+        self._context = Context(self._runner.driver, adapter)
+        if adapter is not None:
+            adapter.attach(self._context)
+        self.adapter = adapter
+        """The cluster adapter, or ``None`` (Node's ``io.of("/").adapter``, one for all
+        namespaces here)."""
         self._namespaces = Namespaces(self._context)
         self._runner.route_events(EventRouter(self._context, self._namespaces).route)
         self.sockets = self.of("/")
@@ -84,7 +97,8 @@ class Server:
     @overload
     def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
-        """``@io.on("connection")``: a connection handler of the main namespace."""
+        """``@io.on("connection")``: a connection handler of the main namespace; any other
+        event is a server-side event from the other servers (see :meth:`server_side_emit`)."""
         return self.sockets.on(event) if listener is None else self.sockets.on(event, listener)
 
     def use(self, middleware: L) -> L:
@@ -136,8 +150,12 @@ class Server:
         self.sockets.disconnect_sockets(close)
 
     def server_side_emit(self, event: str, *args: Any) -> None:
-        """Send an event to the other nodes of the cluster (none with one node)."""
+        """Send an event to the other servers of the cluster (none with one server)."""
         self.sockets.server_side_emit(event, *args)
+
+    async def server_side_emit_with_ack(self, event: str, *args: Any) -> list[Any]:
+        """Send an event to the other servers and collect one answer from each."""
+        return await self.sockets.server_side_emit_with_ack(event, *args)
 
     # -- running --------------------------------------------------------------------------
 
@@ -149,7 +167,8 @@ class Server:
         task_status: anyio.abc.TaskStatus[tuple[str, int]] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve until :meth:`close`; ``await tg.start(io.serve, host, 0)`` gives the address."""
-        async with self._context.task_group():
+        link = self.adapter.running() if self.adapter is not None else contextlib.nullcontext()
+        async with self._context.task_group(), link:
             await self._runner.serve(host, port, task_status=task_status)
 
     async def close(self, *, grace: float = SHUTDOWN_GRACE) -> None:

@@ -158,7 +158,7 @@ class Socket:
         """
         timeout, self._emit_timeout = self._emit_timeout, None
         self._outgoing(event, args)
-        ack_id = self._context.command(
+        ack_id = self._context.timed_command(
             lambda core: core.emit(self.id, event, args, with_ack=True, timeout=timeout)
         )
         assert ack_id is not None

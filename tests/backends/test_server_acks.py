@@ -268,3 +268,23 @@ async def test_broadcast_with_a_zero_timeout_times_out_at_once(wire) -> None:
             await client.aclose()
     assert isinstance(outcome.error, AckTimeoutError)
     assert vote.data == ["vote"]
+
+
+async def test_ack_timeout_counts_from_the_emit_even_after_a_quiet_spell(wire) -> None:
+    # The core's clock moves only with inputs; after a quiet second, a timeout counted from
+    # its last input would already be over when the question leaves.
+    io, sockets, outcome = Server(), wire.Seen(), Outcome()
+    io.on("connection", sockets)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port, anyio.create_task_group() as tasks:
+            client = await wire.connected(port)
+            (socket,) = await sockets.wait_for(1)
+            await anyio.sleep(1.0)  # the quiet spell itself is the point of this test
+            ask = socket.timeout(0.8).emit_with_ack
+            tasks.start_soon(outcome.capture, lambda: ask("question"))
+            question = await client.receive()
+            await client.send(f'3{question.id}["in time"]')
+            await outcome.done.wait()
+            await client.aclose()
+    assert outcome.error is None
+    assert outcome.value == "in time"
