@@ -1,8 +1,11 @@
-"""The Node processes of the mixed-cluster tests: servers (``node_server.mjs``), clients
-(``client.mjs``) and the emitter (``node_emitter.mjs``), seen from Python.
+"""The processes of the cluster tests: servers (``node_server.mjs``, and ``py_server.py`` for
+sio-core on either loop), clients (``client.mjs``) and the emitter (``node_emitter.mjs``), seen
+from Python.
 
 - :func:`start_node_servers` starts Node Socket.IO servers on a Redis adapter and waits for
-  their ready lines (synchronous: fixtures of any scope can hold them).
+  their ready lines (synchronous: fixtures of any scope can hold them); :func:`start_servers`
+  starts any mix of Node and sio-core servers the same way. Both kinds keep one contract
+  (``node_server.mjs``'s header), so a test drives either.
 - :class:`NodeClientHub` is one Node process with any number of socket.io-client sockets,
   for a whole session; ``hub.clients(url, ...)`` connects some for the length of an
   ``async with``, on either loop: the test emits through them and reads what they received.
@@ -22,7 +25,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -74,7 +79,11 @@ def from_json(value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NodeServer:
-    """A running ``node_server.mjs``: its process, port, adapter uid and output files."""
+    """A running ``node_server.mjs`` (or ``py_server.py``): its process, port, adapter uid and
+    output files.
+
+    :param kind: ``node``, or ``asyncio`` / ``trio`` for a sio-core server on that loop.
+    """
 
     process: subprocess.Popen[bytes]
     name: str
@@ -83,6 +92,7 @@ class NodeServer:
     port: int
     uid: str
     log: Path
+    kind: str = "node"
 
     @property
     def url(self) -> str:
@@ -131,26 +141,60 @@ def start_node_servers(
     """Start one ``node_server.mjs`` per name, all at once (each takes a second or two to load
     its modules), and wait for their ready lines: their subscriptions are then in place. A
     failure quoting a server's output if one does not come."""
+    members = [f"node:{name}" for name in names]
+    options = {"namespaces": namespaces, "subscription_mode": subscription_mode}
+    options["requests_timeout_ms"] = requests_timeout_ms
+    return start_servers(adapter, redis_url, directory, members, key=key, **options)
+
+
+def start_servers(
+    adapter: str,
+    redis_url: str,
+    directory: Path,
+    members: Sequence[str],
+    *,
+    key: str = "socket.io",
+    namespaces: Sequence[str] = ("/",),
+    requests_timeout_ms: int = 5000,
+    subscription_mode: str = "dynamic",
+) -> list[NodeServer]:
+    """Start servers of any kind at once, and wait for their ready lines.
+
+    :param members: ``kind:name`` each, kind ``node`` (``node_server.mjs``), ``asyncio`` or
+        ``trio`` (``py_server.py`` on that loop), or ``uvloop`` (asyncio on uvloop).
+    """
     common = ["--adapter", adapter, "--redis", redis_url, "--key", key, "--port", "0"]
     common += ["--namespaces", ",".join(namespaces)]
     common += ["--requests-timeout", str(requests_timeout_ms)]
     common += ["--subscription-mode", subscription_mode]
     directory.mkdir(parents=True, exist_ok=True)
     spawned = []
-    for name in names:
-        command = [node_executable(), str(CLUSTER_DIR / "node_server.mjs"), *common]
+    for member in members:
+        kind, name = member.split(":")
         out, log = directory / f"{name}.out", directory / f"{name}.log"
+        command = [*_program(kind), *common, "--name", name]
         with out.open("wb") as stdout, log.open("wb") as stderr:
-            command += ["--name", name]
             process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=CLUSTER_DIR)
-        spawned.append((name, process, out, log))
+        spawned.append((kind, name, process, out, log))
     deadline = time.monotonic() + START_TIMEOUT
     return [_ready(adapter, key, *started, deadline=deadline) for started in spawned]
+
+
+def _program(kind: str) -> list[str]:
+    if kind == "node":
+        return [node_executable(), str(CLUSTER_DIR / "node_server.mjs")]
+    script = [sys.executable, "-u", str(CLUSTER_DIR / "py_server.py")]
+    if kind in ("asyncio", "trio"):
+        return [*script, "--backend", kind]
+    if kind == "uvloop":
+        return [*script, "--backend", "asyncio", "--uvloop"]
+    raise ValueError(f"no server of kind {kind!r}")
 
 
 def _ready(
     adapter: str,
     key: str,
+    kind: str,
     name: str,
     process: subprocess.Popen[bytes],
     out: Path,
@@ -172,6 +216,7 @@ def _ready(
         port=int(ready["port"]),
         uid=str(ready["uid"]),
         log=log,
+        kind=kind,
     )
 
 
@@ -182,6 +227,57 @@ def _ready_line(out: Path) -> dict[str, Any] | None:
             if ready.get("ready"):
                 return dict(ready)
     return None
+
+
+# -- clusters of two servers, Node and sio-core ---------------------------------------------
+
+TOPOLOGIES = {
+    "classic-python": ("classic", ("asyncio:a", "trio:b")),
+    "classic-mixed": ("classic", ("node:a", "asyncio:b")),
+    "sharded-python": ("sharded", ("trio:a", "asyncio:b")),
+    "sharded-mixed": ("sharded", ("node:a", "trio:b")),
+}
+"""Two servers on one Redis each: sio-core on both loops, and Node with sio-core, per adapter."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cluster:
+    """Two running servers of one cluster (a key of their own on the session's Redis)."""
+
+    name: str
+    adapter: str
+    key: str
+    a: NodeServer
+    b: NodeServer
+
+    def pair(self, direction: str) -> tuple[NodeServer, NodeServer]:
+        """``(sender, receiver)``: ``a->b`` or ``b->a``."""
+        return (self.a, self.b) if direction == "a->b" else (self.b, self.a)
+
+
+class Clusters:
+    """Starts each topology the first time a test of the module asks for it; stops them all."""
+
+    def __init__(self, redis_url: str, directory: Path) -> None:
+        self.redis_url = redis_url
+        self.directory = directory
+        self.started: dict[str, Cluster] = {}
+
+    def get(self, name: str) -> Cluster:
+        if name not in self.started:
+            adapter, members = TOPOLOGIES[name]
+            key = f"{name}-{uuid.uuid4().hex[:8]}"
+            a, b = start_servers(adapter, self.redis_url, self.directory / name, members, key=key)
+            self.started[name] = Cluster(name, adapter, key, a, b)
+        cluster = self.started[name]
+        for server in (cluster.a, cluster.b):
+            assert server.process.poll() is None, f"{server.name} died:\n{server.output()}"
+        return cluster
+
+    def stop(self) -> None:
+        for cluster in self.started.values():
+            cluster.a.stop()
+            cluster.b.stop()
 
 
 # -- the emitter ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 # sys.path, and the test modules import it by name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster_procs import NodeClientHub, NodeServer, start_node_servers
+from cluster_procs import Clusters, NodeClientHub, NodeServer, start_node_servers
 
 
 @pytest.fixture
@@ -51,3 +51,16 @@ def node_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeClientHub
         yield hub
     finally:
         hub.close()
+
+
+# -- clusters of two servers, Node and sio-core, shared by a test module ----------------------
+
+
+@pytest.fixture(scope="module")
+def clusters(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clusters]:
+    """The module's clusters, started on first use (a few seconds each), stopped at its end."""
+    started = Clusters(redis_url, tmp_path_factory.mktemp("clusters"))
+    try:
+        yield started
+    finally:
+        started.stop()

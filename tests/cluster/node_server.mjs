@@ -33,6 +33,10 @@
 //   broadcast-with-ack ({...sel, event, args}) sel.emit(event, ...args, callback) with the
 //                                 selection's timeout -> {error: message|null, responses: [...]}
 //   server-side-seen              -> [{event, args}] every serverSideEmit this node received
+//   remote ({...sel, op, event?, args?, rooms?, close?})  for each RemoteSocket of
+//                                 sel.fetchSockets(): op "emit" remote.emit(event, ...args),
+//                                 "join" remote.join(rooms), "leave" remote.leave(rooms[0]),
+//                                 "disconnect" remote.disconnect(close) -> [their ids]
 // Server-side listeners (what other nodes' serverSideEmit reaches), on every namespace:
 //   "ping-server" (...args, ack?)  recorded, and answered {from: name, args}
 //   "note" (...args)               recorded only
@@ -180,6 +184,17 @@ function serve(nsp) {
       withCallback((callback) => selection(nsp, sel).emit(event, ...args, callback)),
     );
     handle(socket, "server-side-seen", () => seen);
+    handle(socket, "remote", async ({ op, event, args = [], rooms = [], close = false, ...sel }) => {
+      const sockets = await selection(nsp, sel).fetchSockets();
+      for (const remote of sockets) {
+        if (op === "emit") remote.emit(event, ...args);
+        else if (op === "join") remote.join(rooms);
+        else if (op === "leave") remote.leave(rooms[0]);
+        else if (op === "disconnect") remote.disconnect(close);
+        else throw new Error(`unknown op ${op}`);
+      }
+      return sockets.map((remote) => remote.id);
+    });
   });
 }
 

@@ -1,22 +1,22 @@
 """Our ``RedisEmitter`` and Node's ``@socket.io/redis-emitter``, side by side, reaching the clients
-of classic-adapter nodes.
+of classic-adapter servers of both kinds.
 
 Each test publishes through one emitter and checks what real socket.io-client sockets on the
-nodes received. The nodes are shared by the module (each test uses rooms of its own).
+two servers of a cluster received: two sio-core servers (asyncio and trio), or Node with
+sio-core. The clusters are shared by the module (each test uses rooms of its own); the test's
+own loop only drives the clients, so it is asyncio alone.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import pytest
-from cluster_procs import NodeServer, run_node_emitter, start_node_servers
-from sio_anyio import RedisEmitter, RedisUnavailable
-
-from sio_core.errors import LocalProtocolError
+from cluster_procs import Cluster, Clusters, run_node_emitter
+from sio_anyio import RedisEmitter
+from sio_anyio._redis_bus import BusMessage, RedisBus
 
 pytestmark = pytest.mark.anyio
 
@@ -28,20 +28,19 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture(scope="module")
-def key() -> str:
-    return unique("emitter")
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
 
 
-@pytest.fixture(scope="module")
-def nodes(redis_url, key, tmp_path_factory) -> Iterator[list[NodeServer]]:
-    directory = tmp_path_factory.mktemp("emitter-nodes")
-    servers = start_node_servers("classic", redis_url, directory, ("a", "b"), key=key)
-    try:
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
+@pytest.fixture(params=["classic-python", "classic-mixed"])
+def cluster(request: pytest.FixtureRequest, clusters: Clusters) -> Cluster:
+    return clusters.get(request.param)
+
+
+@pytest.fixture
+def nodes(cluster: Cluster) -> tuple[Any, Any]:
+    return cluster.a, cluster.b
 
 
 class Emitters:
@@ -76,8 +75,8 @@ class Emitters:
 
 
 @pytest.fixture(params=["python", "node"])
-def emitters(request, redis_url, key) -> Emitters:
-    return Emitters(request.param, redis_url, key)
+def emitters(request, redis_url, cluster) -> Emitters:
+    return Emitters(request.param, redis_url, cluster.key)
 
 
 async def test_emit_to_a_room_reaches_its_members_on_every_node_with_binary(
@@ -155,17 +154,56 @@ async def _seen(client) -> list[dict[str, Any]]:
     return list(seen)
 
 
-async def test_reserved_event_names_are_refused_before_publishing(redis_url, key):
-    async with RedisEmitter(redis_url, key=key) as emitter:
-        with pytest.raises(LocalProtocolError, match="reserved"):
-            await emitter.emit("disconnect")
-        with pytest.raises(LocalProtocolError, match="reserved"):
-            await emitter.server_side_emit("connection")
-
-
-async def test_unreachable_redis_raises_on_publish(spawn_redis):
-    redis = spawn_redis(start=False)
+async def test_neither_emitter_reaches_sharded_servers(clusters, redis_url, node_hub):
+    cluster = clusters.get("sharded-python")
+    room = unique("room")
     with anyio.fail_after(LIMIT):
-        async with RedisEmitter(redis.url, connect_timeout=0.2) as emitter:
-            with pytest.raises(RedisUnavailable):
-                await emitter.emit("news")
+        async with node_hub.clients(cluster.a.url, cluster.b.url) as (alice, bob):
+            assert await bob.emit("join", room) == [True]
+            for which in ("python", "node"):
+                action = {"op": "emit", "in": [room], "event": "from-worker", "args": [1]}
+                await Emitters(which, redis_url, cluster.key).run(action)
+            # Published after the emitters' messages, a broadcast reaches b by Redis too: had
+            # either reached b, it would have come first.
+            marker = {"in": [room], "event": "marker", "args": []}
+            assert await alice.emit("broadcast", marker) == [True]
+            await bob.wait_events("marker", 1)
+    assert bob.events("from-worker") == []
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"op": "emit", "event": "news", "args": PAYLOAD},
+        {"op": "emit", "in": ["r1"], "except": ["x"], "event": "news", "args": [b"\x00"]},
+        {"op": "emit", "nsp": "/admin", "in": ["r1", "r2"], "event": "e", "args": [None, 1.5]},
+        {"op": "socketsJoin", "in": ["r1"], "rooms": ["a", "b"]},
+        {"op": "socketsLeave", "except": ["r1"], "rooms": ["a"]},
+        {"op": "disconnectSockets", "in": ["r1"], "close": True},
+        {"op": "serverSideEmit", "event": "note", "args": [1, {"k": "v"}]},
+    ],
+    ids=lambda action: action["op"],
+)
+async def test_our_emitter_publishes_the_bytes_node_emitter_publishes(redis_url, action):
+    key = unique("bytes")
+    heard = []
+    changed = anyio.Event()
+
+    def hear(message: BusMessage) -> None:
+        heard.append((message.channel, message.data))
+        changed.set()
+
+    listener = RedisBus(redis_url, hear)
+    listener.psubscribe(f"{key}*")
+    with anyio.fail_after(LIMIT):
+        async with anyio.create_task_group() as tasks:
+            await tasks.start(listener.run)
+            await listener.synced()
+            for which in ("node", "python"):
+                await Emitters(which, redis_url, key).run(action)
+            while len(heard) < 2:
+                changed = anyio.Event()
+                await changed.wait()
+            tasks.cancel_scope.cancel()
+    node, ours = heard
+    assert ours == node
