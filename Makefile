@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit install npm browser-deps cluster-deps redis bench bench-profile clean
+.PHONY: demo test lint unit install npm browser-deps cluster-deps redis bench bench-cluster bench-profile clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ $(BENCH_NPM_STAMP): $(BENCH_DIR)/package.json $(BENCH_DIR)/package-lock.json
 # sio-core vs python-socketio vs Node socket.io (~7 min): docs/benchmarks.md + docs/benchmarks/*.png
 bench: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
 	$(BENCH_VENV)/bin/python $(BENCH_DIR)/run.py $(BENCH_ARGS)
+
+# Two servers on Redis, sio-core (asyncio, trio) vs Node's @socket.io/redis-adapter: deliveries/s
+# and the latency a cross-server broadcast adds (~3 min). BENCH_ARGS="--quick" checks it runs;
+# BENCH_ARGS="--adapter sharded" for the sharded adapter.
+bench-cluster: $(STAMP) $(BENCH_NPM_STAMP) cluster-deps
+	$(PY) $(BENCH_DIR)/cluster_bench.py $(BENCH_ARGS)
 
 # py-spy profile of sio-core on asyncio under echo and fan-out (docs/benchmarks/profile-*)
 bench-profile: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
