@@ -27,7 +27,7 @@ from sio_anyio import (
 )
 from sio_anyio._redis_bus import RedisBus
 
-from sio_core.cluster import Broadcast, ClassicCodec, ServerSideEmit
+from sio_core.cluster import Broadcast, ClassicCodec, ServerSideEmit, ShardedCodec
 
 pytestmark = pytest.mark.anyio
 
@@ -277,6 +277,37 @@ async def test_malformed_messages_are_dropped_counted_and_logged_once(
             tasks.cancel_scope.cancel()
     assert adapter.rejected == len(hostile)
     assert len([line for line in warnings_of(caplog) if "malformed" in line]) == 1
+
+
+async def test_malformed_sharded_messages_are_dropped_and_counted(redis_url, wire):
+    key = new_key()
+    adapter = ShardedRedisAdapter(redis_url, channel_prefix=key)
+    io = Server(adapter=adapter)
+    joining(io)
+    hostile = [
+        (f"{key}#/#", b"\xc1 not msgpack"),
+        (f"{key}#/#", b'{"uid": "x", "nsp": "/", "type": 42}'),
+        (f"{key}#/#", b'{"uid": "x", "nsp": "/", "type": 3, "data": {"packet": 7}}'),
+        (f"{key}#/#{adapter.node_id}#", b"[" * 100_000),
+        (f"{key}#/#room#", b"\x81\xa3uid\xc0"),
+    ]
+    publisher = RedisBus(redis_url)
+    with anyio.fail_after(LIMIT):
+        async with (
+            serving(io) as (port,),
+            clients(wire, (port, {"rooms": ["room"]})) as (client,),
+            anyio.create_task_group() as tasks,
+        ):
+            await tasks.start(publisher.run)
+            await publisher.wait_connected()
+            for channel, payload in hostile:
+                assert await publisher.spublish(channel, payload) == 1
+            alive = Broadcast(uid="another", nsp="/", event="still-alive")
+            publication = ShardedCodec("/", channel_prefix=key).encode(alive)
+            await publisher.spublish(publication.channel, publication.payload)
+            assert await next_event(client) == ["still-alive"]
+            tasks.cancel_scope.cancel()
+    assert adapter.rejected == len(hostile)
 
 
 async def test_namespace_events_from_other_servers_never_run_their_handlers(
