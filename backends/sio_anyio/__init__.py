@@ -12,6 +12,7 @@ from sio_anyio._handlers import AppHandler
 from sio_anyio._http import Fallback
 from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
+from sio_anyio.asgi import ASGIApp
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
 from sio_anyio.conn import Conn
 from sio_anyio.engineio import EngineIOServer
@@ -23,6 +24,7 @@ from sio_anyio.socket import Ack, Socket
 logging.getLogger("sio_anyio").addHandler(logging.NullHandler())
 
 __all__ = [
+    "ASGIApp",
     "Ack",
     "AckError",
     "AckTimeoutError",

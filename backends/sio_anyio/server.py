@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, overload
 
 import anyio
@@ -22,6 +23,7 @@ from sio_anyio._listeners import L, Listener
 from sio_anyio._options import ServerKeywords, backend_options, socket_config
 from sio_anyio._router import EventRouter
 from sio_anyio._runner import SHUTDOWN_GRACE, CoreRunner
+from sio_anyio.asgi import ASGIApp, ASGIApplication
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
 from sio_anyio.namespace import Namespace, NamespaceMatcher, Namespaces
 from sio_core import SocketServer
@@ -55,6 +57,7 @@ class Server:
         self._context = Context(self._runner.driver)
         self._namespaces = Namespaces(self._context)
         self._runner.route_events(EventRouter(self._context, self._namespaces).route)
+        self._runner.host_app_tasks(self._context.task_group)
         self.sockets = self.of("/")
         """The main namespace, ``/`` (Node's ``io.sockets``)."""
 
@@ -134,8 +137,22 @@ class Server:
         task_status: anyio.abc.TaskStatus[tuple[str, int]] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve until :meth:`close`; ``await tg.start(io.serve, host, 0)`` gives the address."""
-        async with self._context.task_group():
-            await self._runner.serve(host, port, task_status=task_status)
+        await self._runner.serve(host, port, task_status=task_status)
+
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """``async with io.running():`` runs the server's tasks (timers, handlers) without
+        listening; for a host that brings the connections, such as an ASGI server's lifespan.
+
+        :meth:`close` inside the block closes every session; the tasks end with the block.
+        """
+        return self._runner.running()
+
+    def asgi_app(self, other_app: ASGIApplication | None = None) -> ASGIApp:
+        """This server as an ASGI 3 application (see ``docs/asgi.md``).
+
+        :param other_app: answers every other path, and the lifespan (default: 404).
+        """
+        return ASGIApp(self._runner, self.close, other_app)
 
     async def close(self, *, grace: float = SHUTDOWN_GRACE) -> None:
         """Shut down: every client is told ``server shutting down``, output in flight is sent.
