@@ -100,7 +100,7 @@ def serve_asgi(io: Server, asgi_server: str, host: str, port: int, backend: str)
     import hypercorn
 
     config = hypercorn.Config()
-    config.bind = [f"fd://{listener.fileno()}"]
+    config.bind = [f"fd://{listener.detach()}"]  # hypercorn owns the socket from now on
     config.loglevel = "WARNING"
     if backend == "trio":
         import hypercorn.trio

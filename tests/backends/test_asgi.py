@@ -81,10 +81,6 @@ def sio_server(disconnects: Any = None, **options: Any) -> Server:
     return io
 
 
-def payload(body: str) -> list[str]:
-    return body.split("\x1e")
-
-
 async def polling_session(wire: Any, port: int) -> tuple[Any, str]:
     """A polling client whose socket joined ``/``; its sid."""
     client = await wire.http(port)

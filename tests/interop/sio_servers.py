@@ -2,7 +2,8 @@
 
 ``SIO_INTEROP_SERVER_CMD`` replaces the command (split like a shell would), which is how the
 harness was checked against the official Node ``socket.io`` server running the same contract
-(``--backend`` is then passed on and ignored). The committed default is our own server.
+(``--backend`` and ``--asgi`` are then passed on and ignored). The committed default is our
+own server, natively on both loops and through ASGI (uvicorn, hypercorn on trio).
 """
 
 from __future__ import annotations
