@@ -22,12 +22,13 @@ import hypercorn
 import hypercorn.trio
 import pytest
 import uvicorn
-from sio_anyio import Server, Socket
+from sio_anyio import EngineIOServer, Server, Socket
 from sio_anyio.asgi import ASGIApp
 from wsproto import ConnectionType, WSConnection
 from wsproto import events as ws
 
 from sio_core.config import CookieOptions, CorsOptions
+from sio_core.events import Event, MessageReceived
 
 pytestmark = pytest.mark.anyio
 
@@ -425,3 +426,19 @@ async def test_websocket_refusal_is_a_close_where_the_server_cannot_answer() -> 
     with anyio.fail_after(TIMEOUT):
         sent = await call(sio_server().asgi_app(), scope, [{"type": "websocket.connect"}])
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+async def test_engineio_server_is_served_the_same_way(wire, anyio_backend) -> None:
+    def echo(event: Event) -> None:
+        if isinstance(event, MessageReceived):
+            server.send(event.sid, event.data)
+
+    server = EngineIOServer(handler=echo)
+    with anyio.fail_after(TIMEOUT):
+        async with asgi_serving(server.asgi_app(), anyio_backend) as port:
+            client = await wire.ws(port, "/engine.io/?EIO=4&transport=websocket")
+            await client.receive_message()
+            await client.send_message("4hello")
+            echoed = await client.receive_message()
+            await client.aclose()
+    assert echoed == "4hello"
