@@ -8,11 +8,16 @@ rooms, server-side acks and disconnects for the interop tests (see ``on_connecti
 speaks npm ``socket.io-msgpack-parser`` instead of the default JSON format.
 
     python examples/conformance.py --port 3000 --backend trio [--parser msgpack]
+    python examples/conformance.py --port 3000 --asgi hypercorn --backend trio
+
+``--asgi uvicorn`` (asyncio) or ``--asgi hypercorn`` (asyncio or trio) serves the same server
+through ``io.asgi_app()`` under that ASGI server instead of the native one.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 from typing import Any, Literal
 
 from sio_anyio import ConnectionRejected, Server, Socket, run_server
@@ -79,6 +84,40 @@ def build_server(
     return io
 
 
+def serve_asgi(io: Server, asgi_server: str, host: str, port: int, backend: str) -> None:
+    """Serve ``io.asgi_app()`` under uvicorn or hypercorn until interrupted.
+
+    The socket is bound here, so that the ``listening on`` line can be printed before the
+    ASGI server takes over (connections made meanwhile wait in the backlog).
+    """
+    listener = socket.create_server((host, port), reuse_port=False)
+    bound_host, bound_port = listener.getsockname()[:2]
+    print(f"listening on http://{bound_host}:{bound_port}", flush=True)
+    app = io.asgi_app()
+    if asgi_server == "uvicorn":
+        import uvicorn
+
+        config = uvicorn.Config(app, lifespan="on", log_level="warning")
+        uvicorn.Server(config).run(sockets=[listener])
+        return
+    import hypercorn
+
+    config = hypercorn.Config()
+    config.bind = [f"fd://{listener.detach()}"]  # hypercorn owns the socket from now on
+    config.loglevel = "WARNING"
+    if backend == "trio":
+        import hypercorn.trio
+        import trio
+
+        trio.run(hypercorn.trio.serve, app, config)
+    else:
+        import asyncio
+
+        import hypercorn.asyncio
+
+        asyncio.run(hypercorn.asyncio.serve(app, config))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -87,9 +126,17 @@ def main() -> None:
     parser.add_argument("--ping-timeout", type=int, default=20000, help="milliseconds")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--parser", choices=("json", "msgpack"), default="json")
+    parser.add_argument(
+        "--asgi", choices=("uvicorn", "hypercorn"), help="serve through this ASGI server"
+    )
     options = parser.parse_args()
+    if options.asgi == "uvicorn" and options.backend != "asyncio":
+        parser.error("uvicorn runs on asyncio only: use --asgi hypercorn --backend trio")
     io = build_server(options.ping_interval / 1000, options.ping_timeout / 1000, options.parser)
-    run_server(io, options.host, options.port, backend=options.backend)
+    if options.asgi:
+        serve_asgi(io, options.asgi, options.host, options.port, options.backend)
+    else:
+        run_server(io, options.host, options.port, backend=options.backend)
 
 
 if __name__ == "__main__":

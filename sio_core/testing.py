@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import sys
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from sio_core.events import (
     WebSocketDataReady,
 )
 from sio_core.http import HttpRequest, HttpResponse
+from sio_core.socketio.packets import Decoder, JsonParser, PacketDecoder, Parser
 from sio_core.socketio.packets import Packet as SioPacket
 from sio_core.socketio.packets import PacketType as SioType
 from sio_core.surface import TransportCore
@@ -280,7 +282,7 @@ class SocketIOClient:
             if transport == "websocket"
             else harness.polling_client(path)
         )
-        self._decoder = self.server.parser.decoder()
+        self._decoder = _client_decoder(self.server.parser)
         self._held_get: int | None = None
         self.engine_packets: list[str] = []
         self.socket_ids: dict[str, str] = {}
@@ -350,3 +352,11 @@ class SocketIOClient:
             return []
         self._held_get = None
         return decode_payload(response.body)
+
+
+def _client_decoder(parser: Parser) -> PacketDecoder:
+    """A decoder for what the server sends: a client, like socket.io-client, caps nothing (the
+    attachment limit guards the server against its clients, not the other way round)."""
+    if isinstance(parser, JsonParser):
+        return Decoder(max_attachments=sys.maxsize)
+    return parser.decoder()

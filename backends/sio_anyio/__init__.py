@@ -18,6 +18,7 @@ from sio_anyio._http import Fallback
 from sio_anyio._redis_status import RedisUnavailable
 from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
+from sio_anyio.asgi import ASGIApp
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
 from sio_anyio.conn import Conn
 from sio_anyio.engineio import EngineIOServer
@@ -47,6 +48,7 @@ _NEEDS_COREDIS = {
 logging.getLogger("sio_anyio").addHandler(logging.NullHandler())
 
 __all__ = [
+    "ASGIApp",
     "Ack",
     "AckError",
     "AckTimeoutError",

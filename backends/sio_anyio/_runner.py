@@ -8,7 +8,9 @@ is reached through :attr:`CoreRunner.driver`, the only object that calls it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Generic
 
 import anyio
@@ -43,6 +45,8 @@ class CoreRunner(Generic[C]):
         self.driver: Driver[C] = Driver(core, self._handlers.submit)
         self._scope: anyio.CancelScope | None = None
         self._stopped: anyio.Event | None = None
+        self._app_tasks: Callable[[], AbstractAsyncContextManager[object]] = _no_app_tasks
+        self._running = False
 
     def route_events(self, router: Callable[[Event], None]) -> None:
         """Hand session events to ``router`` during each pump, instead of to the handler.
@@ -51,6 +55,40 @@ class CoreRunner(Generic[C]):
         per-socket queues this way, saving a task switch per event).
         """
         self.driver.on_app_event = router
+
+    def host_app_tasks(self, scope: Callable[[], AbstractAsyncContextManager[object]]) -> None:
+        """Enter ``scope()`` around the runner's own tasks while running.
+
+        The Socket.IO server's handler tasks live there: that scope is entered before the
+        timer and the handler runner start, and left after they are cancelled.
+        """
+        self._app_tasks = scope
+
+    @property
+    def is_running(self) -> bool:
+        """Whether :meth:`running` (serving included) is under way."""
+        return self._running
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the deadline timer and the handlers, without listening; stop them on exit.
+
+        What :meth:`serve` runs around its listener, and what a host that brings its own
+        connections (the ASGI app) runs around them.
+        """
+        if self._running:
+            raise RuntimeError("this server is already running")
+        self._running = True
+        try:
+            async with self._app_tasks(), anyio.create_task_group() as tasks:
+                tasks.start_soon(self.driver.timer.run)
+                tasks.start_soon(self._handlers.run)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            self._running = False
 
     async def serve(
         self,
@@ -65,11 +103,8 @@ class CoreRunner(Generic[C]):
         self._stopped = anyio.Event()
         try:
             with anyio.CancelScope() as self._scope:
-                async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(self.driver.timer.run)
-                    tasks.start_soon(self._handlers.run)
-                    address = await tasks.start(serve_tcp, host, port, self._serve_connection)
-                    task_status.started(address)
+                async with self.running():
+                    await serve_tcp(host, port, self._serve_connection, task_status=task_status)
         finally:
             self._scope = None
             self._stopped.set()
@@ -112,3 +147,8 @@ class CoreRunner(Generic[C]):
             read_timeout=self._options.read_timeout,
         )
         await connection.run()
+
+
+@contextlib.asynccontextmanager
+async def _no_app_tasks() -> AsyncIterator[None]:
+    yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 import anyio
@@ -11,6 +12,7 @@ from sio_anyio._handlers import AppHandler
 from sio_anyio._ids import new_id
 from sio_anyio._options import BackendKeywords, backend_options
 from sio_anyio._runner import SHUTDOWN_GRACE, CoreRunner
+from sio_anyio.asgi import ASGIApp, ASGIApplication
 from sio_core import EngineServer
 from sio_core.config import EngineConfig
 from sio_core.ids import IdGenerator
@@ -51,6 +53,14 @@ class EngineIOServer:
         """Serve until :meth:`close`; ``await task_group.start(server.serve, ...)`` gives the
         bound (host, port), useful with port 0."""
         await self._runner.serve(host, port, task_status=task_status)
+
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """Run the server's tasks without listening (see :meth:`sio_anyio.Server.running`)."""
+        return self._runner.running()
+
+    def asgi_app(self, other_app: ASGIApplication | None = None) -> ASGIApp:
+        """This server as an ASGI 3 application (see :meth:`sio_anyio.Server.asgi_app`)."""
+        return ASGIApp(self._runner, self.close, other_app)
 
     def send(self, sid: str, data: str | bytes) -> bool:
         """Queue a message for session ``sid`` (text as ``str``, binary as ``bytes``).

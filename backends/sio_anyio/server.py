@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, overload
 
 import anyio
@@ -30,6 +31,7 @@ from sio_anyio._options import (
 )
 from sio_anyio._router import EventRouter
 from sio_anyio._runner import SHUTDOWN_GRACE, CoreRunner
+from sio_anyio.asgi import ASGIApp, ASGIApplication
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
 from sio_anyio.namespace import Namespace, NamespaceMatcher, Namespaces
 from sio_core import SocketServer
@@ -83,6 +85,7 @@ class Server:
         namespaces here)."""
         self._namespaces = Namespaces(self._context)
         self._runner.route_events(EventRouter(self._context, self._namespaces).route)
+        self._runner.host_app_tasks(self._tasks_and_link)
         self.sockets = self.of("/")
         """The main namespace, ``/`` (Node's ``io.sockets``)."""
 
@@ -167,9 +170,31 @@ class Server:
         task_status: anyio.abc.TaskStatus[tuple[str, int]] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve until :meth:`close`; ``await tg.start(io.serve, host, 0)`` gives the address."""
+        await self._runner.serve(host, port, task_status=task_status)
+
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """``async with io.running():`` runs the server's tasks (timers, handlers) without
+        listening; for a host that brings the connections, such as an ASGI server's lifespan.
+
+        :meth:`close` inside the block closes every session; the tasks end with the block.
+        """
+        return self._runner.running()
+
+    def asgi_app(self, other_app: ASGIApplication | None = None) -> ASGIApp:
+        """This server as an ASGI 3 application (see ``docs/asgi.md``).
+
+        :param other_app: answers every other path, and the lifespan (default: 404).
+        """
+        return ASGIApp(self._runner, self.close, other_app)
+
+    @contextlib.asynccontextmanager
+    async def _tasks_and_link(self) -> AsyncIterator[None]:
+        """The handlers' task group and, in a cluster, the adapter's link to the others: what
+        runs while the server runs, whether it listens itself or an ASGI server brings the
+        connections."""
         link = self.adapter.running() if self.adapter is not None else contextlib.nullcontext()
         async with self._context.task_group(), link:
-            await self._runner.serve(host, port, task_status=task_status)
+            yield
 
     async def close(self, *, grace: float = SHUTDOWN_GRACE) -> None:
         """Shut down: every client is told ``server shutting down``, output in flight is sent.

@@ -2,7 +2,8 @@
 
 ``SIO_INTEROP_SERVER_CMD`` replaces the command (split like a shell would), which is how the
 harness was checked against the official Node ``socket.io`` server running the same contract
-(``--backend`` is then passed on and ignored). The committed default is our own server.
+(``--backend`` and ``--asgi`` are then passed on and ignored). The committed default is our
+own server, natively on both loops and through ASGI (uvicorn, hypercorn on trio).
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ SERVER_CMD_ENV = "SIO_INTEROP_SERVER_CMD"
 DEFAULT_SERVER_CMD = [sys.executable, "-u", str(ROOT / "examples" / "conformance.py")]
 SERVER_START_TIMEOUT = 15.0
 LISTENING = re.compile(r"listening on (http://\S+)")
-BACKENDS = ["asyncio", "trio"]
+BACKENDS = ["asyncio", "trio", "uvicorn", "hypercorn-trio"]
+"""The native server on each loop, then the same app mounted through ASGI (``--asgi``)."""
+ASGI_ARGS = {
+    "uvicorn": ["--asgi", "uvicorn", "--backend", "asyncio"],
+    "hypercorn-trio": ["--asgi", "hypercorn", "--backend", "trio"],
+}
 TRANSPORTS = ["polling", "websocket", "upgraded"]
 """Polling only, WebSocket only, and polling upgraded to WebSocket before the scenario acts."""
 
@@ -93,7 +99,8 @@ def start_server(
     """Starts one server on ``backend`` and waits until it listens (``--parser`` is passed
     only for another parser than JSON)."""
     port = free_port() if port is None else port
-    args = ["--backend", backend, "--host", "127.0.0.1", "--port", str(port)]
+    server_args = ASGI_ARGS.get(backend, ["--backend", backend])
+    args = [*server_args, "--host", "127.0.0.1", "--port", str(port)]
     args += ["--ping-interval", str(ping_interval_ms), "--ping-timeout", str(ping_timeout_ms)]
     args += [] if parser == "json" else ["--parser", parser]
     with log.open("ab") as sink:

@@ -4,7 +4,7 @@ and what one node sends another node's clients get unchanged, in both of Node's 
 from __future__ import annotations
 
 from cluster_values import blobs, client_keys, texts, values
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sio_core import BroadcastOptions, SocketServer
@@ -88,6 +88,9 @@ def test_a_damaged_message_never_raises_out_of_another_node(message, data):
 
 @settings(max_examples=60)
 @given(st.sampled_from(FORMATS), st.lists(values(binary=True, keys=client_keys), max_size=4))
+@example(
+    ClassicRedisFormat(), [[b""] * 3, [b""] * 4, [b""] * 4]
+)  # more attachments than a server takes
 def test_broadcast_arguments_reach_the_other_nodes_client_unchanged(cluster_format, args):
     bus = ClusterBus()
     a, b = _node(bus, "a", cluster_format), _node(bus, "b", cluster_format)
