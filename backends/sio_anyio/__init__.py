@@ -13,7 +13,7 @@ from sio_anyio._http import Fallback
 from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
-from sio_anyio.conn import Conn
+from sio_anyio.conn import Conn, Transport
 from sio_anyio.engineio import EngineIOServer
 from sio_anyio.errors import AckError, AckTimeoutError, ConnectionRejected, SocketGoneError
 from sio_anyio.namespace import Namespace, ParentNamespace
@@ -39,5 +39,6 @@ __all__ = [
     "Server",
     "Socket",
     "SocketGoneError",
+    "Transport",
     "run_server",
 ]

@@ -62,7 +62,7 @@ class Socket(EventEmitter, Generic[D]):
         handshake: Handshake,
         conn: Conn,
     ) -> None:
-        self.id = socket_id
+        self._id = socket_id
         self.nsp = namespace
         self.handshake = handshake
         self.conn = conn
@@ -77,6 +77,11 @@ class Socket(EventEmitter, Generic[D]):
         self._emit_timeout: float | None = None
 
     # -- state ----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """Twenty random characters, the client's ``socket.id`` too; read-only."""
+        return self._id
 
     @property
     def disconnected(self) -> bool:
