@@ -29,13 +29,14 @@ from sio_core.events import (
 if TYPE_CHECKING:
     # The one import against the layers: a socket's ``nsp`` is its Namespace, whose
     # ``sockets`` are Sockets. Only the annotation needs it (import-linter skips it).
-    from typing_extensions import TypeVar as DefaultingTypeVar
-
     from sio_anyio.namespace import Namespace
 
-    D = DefaultingTypeVar("D", default=dict[str, Any])
-else:
-    D = TypeVar("D")  # the default above is for type checkers (PEP 696)
+if TYPE_CHECKING:  # a type parameter with a default (PEP 696): a plain ``Socket`` stays valid
+    from typing_extensions import TypeVar as TypeVarWithDefault
+
+    D = TypeVarWithDefault("D", default=dict[str, Any])
+else:  # at run time the default plays no part, and Python 3.10 to 3.12 have no such TypeVar
+    D = TypeVar("D")
 
 logger = logging.getLogger("sio_anyio")
 
