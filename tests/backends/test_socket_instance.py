@@ -425,3 +425,26 @@ async def test_namespace_off_connect_removes_a_connection_handler(wire) -> None:
             await client.aclose()
     assert seen.items == []
     assert io.sockets.listeners("connection") == [all_sockets]
+
+
+async def test_unsendable_return_value_is_logged_naming_the_argument(wire, caplog) -> None:
+    """A handler's return value has no caller to raise to: the log says what cannot be sent."""
+    io, done = Server(), wire.Seen()
+
+    @io.on("connection")
+    def on_connection(socket: Socket) -> None:
+        socket.on("question", lambda: Opaque())
+        socket.on("sync", lambda: done("sync"))
+
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            client = await wire.connected(port)
+            await client.emit("question", ack_id=2)
+            await client.emit("sync")
+            await done.wait_for(1)
+            await client.aclose()
+    (record,) = [r for r in caplog.records if "cannot be sent" in r.getMessage()]
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == (
+        "cannot encode argument 1 of the acknowledgement: a value of type Opaque"
+    )

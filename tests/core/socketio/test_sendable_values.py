@@ -125,3 +125,11 @@ def test_unsendable_ack_leaves_the_ack_owed(peer) -> None:
     peer.server.ack(socket_id, 7, ["fine"])
     peer.harness.pump()
     assert peer.wire() == ['37["fine"]']
+
+
+def test_unsendable_broadcast_raises_to_the_caller_and_sends_nothing(peer) -> None:
+    peer.connect()
+    with pytest.raises(EncodeError, match="argument 1 of event 'news': a value of type object"):
+        peer.server.operations.broadcast("/", "news", [object()])
+    peer.harness.pump()
+    assert peer.wire() == []
