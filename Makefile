@@ -83,10 +83,12 @@ bench-profile: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
 demo: $(STAMP) $(NPM_STAMP)
 	$(PY) examples/chat/server.py --host $(HOST) --port $(PORT) --backend $(BACKEND)
 
+# mypy --strict also covers what users copy: examples/ and the python blocks of docs/*.md.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sio_core backends tests examples benchmarks
-	$(VENV)/bin/ruff format --check sio_core backends tests examples benchmarks
+	$(VENV)/bin/ruff check sio_core backends tests examples benchmarks tools
+	$(VENV)/bin/ruff format --check sio_core backends tests examples benchmarks tools
 	$(VENV)/bin/mypy --strict sio_core backends/sio_anyio
+	$(PY) tools/typecheck_docs.py
 	$(VENV)/bin/lint-imports
 
 unit: $(STAMP)

@@ -93,16 +93,17 @@ def serve_asgi(io: Server, asgi_server: str, host: str, port: int, backend: str)
     listener = socket.create_server((host, port), reuse_port=False)
     bound_host, bound_port = listener.getsockname()[:2]
     print(f"listening on http://{bound_host}:{bound_port}", flush=True)
-    app = io.asgi_app()
+    # Each ASGI server types the application in its own way; ours is a plain ASGI 3 callable.
+    app: Any = io.asgi_app()
     if asgi_server == "uvicorn":
         import uvicorn
 
-        config = uvicorn.Config(app, lifespan="on", log_level="warning")
-        uvicorn.Server(config).run(sockets=[listener])
+        uvicorn_config = uvicorn.Config(app, lifespan="on", log_level="warning")
+        uvicorn.Server(uvicorn_config).run(sockets=[listener])
         return
-    import hypercorn
+    from hypercorn.config import Config
 
-    config = hypercorn.Config()
+    config = Config()
     config.bind = [f"fd://{listener.detach()}"]  # hypercorn owns the socket from now on
     config.loglevel = "WARNING"
     if backend == "trio":

@@ -14,6 +14,7 @@ from sio_core.engineio._server import EngineServer
 from sio_core.errors import (
     AckAbandonReason,
     DisconnectReason,
+    EncodeError,
     EngineErrorCode,
     LocalProtocolError,
     ProtocolError,
@@ -41,6 +42,7 @@ __all__ = [
     "CountingIds",
     "DisconnectReason",
     "DynamicNamespace",
+    "EncodeError",
     "EngineConfig",
     "EngineErrorCode",
     "EngineServer",

@@ -86,6 +86,14 @@ class LocalProtocolError(ProtocolError):
     """The application asked for something the protocol forbids (it is raised to the caller)."""
 
 
+class EncodeError(LocalProtocolError, TypeError):
+    """A value the application sends cannot be encoded (a ``TypeError`` too, as ``json``'s).
+
+    The message names the argument and the type, such as ``cannot encode argument 2 of event
+    'chat': a value of type Decimal``, so the caller learns it at the call that sent it.
+    """
+
+
 class RemoteProtocolError(ProtocolError):
     """The peer sent something the protocol forbids.
 

@@ -20,7 +20,7 @@ from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
 from sio_anyio.asgi import ASGIApp
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
-from sio_anyio.conn import Conn
+from sio_anyio.conn import Conn, Transport
 from sio_anyio.engineio import EngineIOServer
 from sio_anyio.errors import (
     AckError,
@@ -72,6 +72,7 @@ __all__ = [
     "ShardedRedisAdapter",
     "Socket",
     "SocketGoneError",
+    "Transport",
     "run_server",
 ]
 

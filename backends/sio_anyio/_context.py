@@ -6,7 +6,8 @@ nor the core: they get this context, which lets them
   (:meth:`Context.query`), always through the driver;
 - hold and release a socket's CONNECT (:meth:`Context.accept_connect`,
   :meth:`Context.release_connect`);
-- run application code in tasks of their own (:meth:`Context.spawn`);
+- run application code in tasks of their own (:meth:`Context.spawn`), and tell whether the
+  caller is one of them (:attr:`Context.in_spawned_task`);
 - wait for acknowledgements (:attr:`Context.acks`);
 - ask the cluster adapter, if any, how many other servers will answer (:meth:`Context.peers`).
 """
@@ -14,6 +15,7 @@ nor the core: they get this context, which lets them
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -27,6 +29,11 @@ from sio_anyio._driver import Driver
 from sio_core import SocketServer
 
 T = TypeVar("T")
+
+_RUNNING_FOR: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
+    "sio_anyio_running_for", default=None
+)
+"""The context whose :meth:`Context.spawn` started the current task (it is inherited)."""
 
 
 class Context:
@@ -101,12 +108,28 @@ class Context:
             self._running.add()
             self._tasks.start_soon(self._tracked, function, *args)
 
+    def spawn_untracked(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Like :meth:`spawn`, for a task :meth:`tasks_finished` does not wait for (one that
+        waits for the others itself)."""
+        if self._tasks is not None:
+            self._tasks.start_soon(_call, function, *args)
+
+    @property
+    def in_spawned_task(self) -> bool:
+        """Whether the caller runs in a task this context spawned (a handler, say)."""
+        return _RUNNING_FOR.get() is self
+
     async def tasks_finished(self) -> None:
         """Wait until every spawned task has ended (a shutdown waits for the handlers)."""
         await self._running.idle()
 
     async def _tracked(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        _RUNNING_FOR.set(self)
         try:
             await function(*args)
         finally:
             self._running.done()
+
+
+async def _call(function: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    await function(*args)

@@ -6,11 +6,12 @@ uncaught exception in one Node handler does not stop the others.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 logger = logging.getLogger("sio_anyio")
 
@@ -57,37 +58,152 @@ def _takes_ack(listener: Listener) -> bool:
         return False
 
 
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class _Entry:
+    """One registration: a listener may be registered several times, each one on its own."""
+
+    listener: Listener
+    once: bool
+
+
 class Listeners:
-    """Listeners by event name."""
+    """Listeners by event name, with Node's rules.
+
+    A listener registered twice is called twice; removing it removes its latest registration.
+    An emit calls the listeners registered when it began, even those removed meanwhile, and a
+    ``once`` listener is unregistered as that emit begins, so it runs at most once.
+    """
 
     def __init__(self) -> None:
-        self._by_event: dict[str, list[Listener]] = {}
+        self._by_event: dict[str, list[_Entry]] = {}
 
-    def add(self, event: str, listener: Listener) -> None:
-        """Register ``listener`` for ``event``."""
-        self._by_event.setdefault(event, []).append(listener)
+    def add(self, event: str, listener: Listener, *, once: bool = False) -> None:
+        """Register ``listener`` for ``event`` (for its next emit only, with ``once``)."""
+        self._by_event.setdefault(event, []).append(_Entry(listener, once))
 
     def remove(self, event: str, listener: Listener | None = None) -> None:
-        """Unregister one listener, or every listener of ``event``."""
+        """Unregister the latest registration of ``listener``, or every listener of ``event``."""
+        entries = self._by_event.get(event, [])
         if listener is None:
+            entries.clear()
+        for index in range(len(entries) - 1, -1, -1):
+            if entries[index].listener == listener:
+                del entries[index]
+                break
+        if not entries:
             self._by_event.pop(event, None)
-        elif listener in self._by_event.get(event, []):
-            self._by_event[event].remove(listener)
+
+    def remove_all(self, event: str | None = None) -> None:
+        """Unregister every listener of ``event``, or of every event."""
+        if event is None:
+            self._by_event.clear()
+        else:
+            self._by_event.pop(event, None)
 
     def get(self, event: str) -> list[Listener]:
-        """The listeners of ``event``, in call order (a copy)."""
-        return list(self._by_event.get(event, ()))
+        """The listeners of ``event``, in call order (a copy; ``once`` ones included)."""
+        return [entry.listener for entry in self._by_event.get(event, ())]
+
+    def take(self, event: str) -> list[Listener]:
+        """The listeners one emit of ``event`` calls, in order; its ``once`` ones leave now."""
+        entries = self._by_event.get(event)
+        if not entries:
+            return []
+        if any(entry.once for entry in entries):
+            kept = [entry for entry in entries if not entry.once]
+            if kept:
+                self._by_event[event] = kept
+            else:
+                del self._by_event[event]
+        return [entry.listener for entry in entries]
+
+    def raw(self, event: str) -> list[Listener]:
+        """The listeners of ``event``, each ``once`` one wrapped to unregister itself first."""
+        return [
+            functools.partial(self._once, event, entry) if entry.once else entry.listener
+            for entry in self._by_event.get(event, ())
+        ]
+
+    async def _once(self, event: str, entry: _Entry, *args: Any, **kwargs: Any) -> Any:
+        entries = self._by_event.get(event, [])
+        if entry not in entries:
+            return None  # another emit called it already
+        entries.remove(entry)
+        if not entries:
+            self._by_event.pop(event, None)
+        return await call(entry.listener, *args, **kwargs)
 
     async def emit(self, event: str, *args: Any) -> None:
         """Call every listener of ``event`` in order, logging failures."""
-        for listener in self.get(event):
+        for listener in self.take(event):
             await call_logged(listener, *args)
 
-    def decorator(self, event: str) -> Callable[[L], L]:
-        """``@x.on("event")``: registers and returns the function."""
 
-        def register(listener: L) -> L:
-            self.add(event, listener)
-            return listener
+class EventEmitter:
+    """Node's EventEmitter methods, in Python's spelling, for the handles that have listeners.
 
-        return register
+    ``on`` and ``once`` return the listener, so that both work as decorators.
+    """
+
+    def __init__(self) -> None:
+        self._listeners = Listeners()
+
+    def _event_name(self, event: str) -> str:
+        """The name listeners of ``event`` are kept under (a subclass may have aliases)."""
+        return event
+
+    def _added(self, event: str) -> None:
+        """Called once a listener of ``event`` is registered (a subclass may act on it)."""
+
+    @overload
+    def on(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def on(self, event: str, listener: L) -> L: ...
+    def on(self, event: str, listener: Listener | None = None) -> Any:
+        """Register a listener of ``event``; ``@x.on("event")`` as a decorator."""
+        return self._register(event, listener, once=False)
+
+    @overload
+    def once(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def once(self, event: str, listener: L) -> L: ...
+    def once(self, event: str, listener: Listener | None = None) -> Any:
+        """Like :meth:`on`, for the next ``event`` only (Node's ``once``)."""
+        return self._register(event, listener, once=True)
+
+    def off(self, event: str, listener: Listener | None = None) -> None:
+        """Remove ``listener`` (its latest registration), or every listener of ``event``."""
+        self._listeners.remove(self._event_name(event), listener)
+
+    def remove_listener(self, event: str, listener: Listener) -> None:
+        """Node's ``removeListener``: :meth:`off` with a listener."""
+        self._listeners.remove(self._event_name(event), listener)
+
+    def remove_all_listeners(self, event: str | None = None) -> None:
+        """Remove every listener of ``event``, or of every event."""
+        self._listeners.remove_all(None if event is None else self._event_name(event))
+
+    def listeners(self, event: str) -> list[Listener]:
+        """The listeners of ``event``, in call order (a copy)."""
+        return self._listeners.get(self._event_name(event))
+
+    def raw_listeners(self, event: str) -> list[Listener]:
+        """The listeners of ``event`` as an emit calls them: a ``once`` listener comes wrapped,
+        and calling the wrapper unregisters it first (Node's ``rawListeners``)."""
+        return self._listeners.raw(self._event_name(event))
+
+    def listener_count(self, event: str) -> int:
+        """How many listeners ``event`` has."""
+        return len(self.listeners(event))
+
+    def _register(self, event: str, listener: Listener | None, *, once: bool) -> Any:
+        if listener is None:
+
+            def register(function: L) -> L:
+                self._register(event, function, once=once)
+                return function
+
+            return register
+        self._listeners.add(self._event_name(event), listener, once=once)
+        self._added(event)
+        return listener

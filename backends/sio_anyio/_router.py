@@ -97,7 +97,7 @@ class EventRouter:
 
     def _on_session_event(self, event: Event) -> None:
         if isinstance(event, SessionOpened):
-            self._conns[event.sid] = Conn(self._context, event.sid)
+            self._conns[event.sid] = Conn(self._context, event.sid, event.transport)
             logger.debug("session %s opened over %s", event.sid, event.transport)
         elif isinstance(event, SessionUpgraded) and event.sid in self._conns:
             self._conns[event.sid].emit("upgrade", event.transport)
@@ -146,7 +146,7 @@ class EventRouter:
         try:
             for owner in (namespace.parent, namespace):
                 if owner is not None:
-                    for listener in owner.listeners("connection"):
+                    for listener in owner.raw_listeners("connection"):
                         await call_logged(listener, socket)
         finally:
             self._context.release_connect(socket.id)  # handlers that never suspended

@@ -1,6 +1,6 @@
 """``socket.conn``: the Engine.IO connection under a socket, and its events.
 
-Events: ``upgrade`` (with the new transport name) and ``close`` (with the reason), delivered
+Events: ``upgrade`` (with the new :class:`Transport`) and ``close`` (with the reason), delivered
 once the connection's state changed in the core; and Node's traffic events, ``packet`` (each
 packet from the client), ``packetCreate`` (each packet queued for it) and ``drain`` (the queue
 was handed to the transport). Those three cost an event per packet, so the core reports them
@@ -10,60 +10,60 @@ connection is delivered in order by a task of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, overload
+from typing import Any
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import L, Listener, Listeners
+from sio_anyio._listeners import EventEmitter
 from sio_anyio._queue import Queue
 
 PACKET_EVENTS = frozenset({"packet", "packetCreate", "drain"})
 """The events that make the core report this connection's traffic."""
 
 
-class Conn:
-    """One Engine.IO session, shared by the sockets it carries."""
+class Transport(str):
+    """A transport, as Node's ``socket.conn.transport``: read its ``name``.
 
-    def __init__(self, context: Context, sid: str) -> None:
+    It is also the name itself (a ``str``), so ``conn.transport == "websocket"`` holds too.
+    """
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        """``"polling"`` or ``"websocket"``."""
+        return str(self)
+
+
+class Conn(EventEmitter):
+    """One Engine.IO session, shared by the sockets it carries.
+
+    Listening is Node's EventEmitter (``on``, ``once``, ``off``, ``remove_listener``,
+    ``remove_all_listeners``, ``listeners``). ``upgrade`` listeners get the new
+    :class:`Transport`, ``close`` ones the reason, ``packet`` and ``packetCreate`` ones the
+    core's event (with ``.type``, Node's name such as ``"message"``, and ``.data``), ``drain``
+    ones nothing.
+    """
+
+    def __init__(self, context: Context, sid: str, transport: str) -> None:
+        super().__init__()
         self.id = sid
         self._context = context
-        self.listeners = Listeners()
+        self._transport = Transport(transport)
         self._inbox: Queue[tuple[str, tuple[Any, ...]]] | None = None
         self._closed = False
 
     @property
-    def transport(self) -> str | None:
-        """``polling`` or ``websocket``; None once the connection is closed."""
-        return self._context.query(lambda core: core.transport_of(self.id))
-
-    @overload
-    def on(self, event: str) -> Callable[[L], L]: ...
-    @overload
-    def on(self, event: str, listener: L) -> L: ...
-    def on(self, event: str, listener: Listener | None = None) -> Any:
-        """Register a listener (usable as a decorator).
-
-        ``upgrade`` gets the transport name, ``close`` the reason, ``packet`` and
-        ``packetCreate`` the core's event (with ``.type``, Node's name such as ``"message"``,
-        and ``.data``), ``drain`` nothing.
-        """
-        if listener is None:
-            return self._register(event)
-        self.listeners.add(event, listener)
-        if event in PACKET_EVENTS:
-            self._watch()
-        return listener
+    def transport(self) -> Transport:
+        """The transport the connection runs on (the last one, once it is closed)."""
+        return self._transport
 
     def close(self) -> None:
         """Close the connection, and with it every socket on it."""
         self._context.command(lambda core: core.close(self.id))
 
-    def _register(self, event: str) -> Callable[[L], L]:
-        def register(listener: L) -> L:
-            self.on(event, listener)
-            return listener
-
-        return register
+    def _added(self, event: str) -> None:
+        if event in PACKET_EVENTS:
+            self._watch()
 
     # -- delivery -------------------------------------------------------------------------
 
@@ -79,11 +79,15 @@ class Conn:
         """Call the listeners of ``event`` with ``args``, in a task; never waits.
 
         The server calls it with each event of the connection, in the core's order (as Node's
-        connection, an event emitter, emits them).
+        connection, an event emitter, emits them). An ``upgrade`` changes :attr:`transport`
+        at once, before its listeners run.
         """
         self._closed = self._closed or event == "close"
+        if event == "upgrade":
+            self._transport = Transport(args[0])
+            args = (self._transport,)
         if self._inbox is None:
-            self._context.spawn(self.listeners.emit, event, *args)
+            self._context.spawn(self._listeners.emit, event, *args)
         else:
             self._inbox.put((event, args))
 
@@ -92,6 +96,6 @@ class Conn:
         assert self._inbox is not None
         while True:
             event, args = await self._inbox.get()
-            await self.listeners.emit(event, *args)
+            await self._listeners.emit(event, *args)
             if event == "close":
                 return

@@ -8,11 +8,10 @@ on it reaches all of its children.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, overload
+from typing import Any
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import L, Listener, Listeners
+from sio_anyio._listeners import EventEmitter, L, Listener
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
 from sio_anyio.socket import Socket
 from sio_core import NamespaceMatcher as NamespaceMatcher  # for the server
@@ -22,16 +21,20 @@ _ALONE_TIMEOUT = 5.0
 """A server alone answers a server-side emit at once (nobody to wait for); any timeout does."""
 
 
-class Namespace:
-    """One namespace: its middlewares, its ``connection`` handlers and its sockets."""
+class Namespace(EventEmitter):
+    """One namespace: its middlewares, its ``connection`` handlers and its sockets.
+
+    Listening is Node's EventEmitter (``on``, ``once``, ``off``, ``listeners``...): a
+    ``connection`` handler (alias ``connect``) gets each new socket; usable as a decorator.
+    """
 
     def __init__(self, context: Context, name: str, parent: ParentNamespace | None = None) -> None:
+        super().__init__()
         self.name = name
         self.parent = parent
-        self.sockets: dict[str, Socket] = {}
+        self.sockets: dict[str, Socket[Any]] = {}
         self._context = context
         self._middlewares: list[Listener] = []
-        self._listeners = Listeners()
 
     def use(self, middleware: L) -> L:
         """Run ``middleware(socket)`` before each connection; raising refuses it.
@@ -41,33 +44,13 @@ class Namespace:
         self._middlewares.append(middleware)
         return middleware
 
-    @overload
-    def on(self, event: str) -> Callable[[L], L]: ...
-    @overload
-    def on(self, event: str, listener: L) -> L: ...
-    def on(self, event: str, listener: Listener | None = None) -> Any:
-        """Register a ``connection`` (alias ``connect``) handler; usable as a decorator.
-
-        Any other event is one the other servers of a cluster send with
-        :meth:`server_side_emit`: the handler gets its arguments. When the sender waits for an
-        answer, the handler's return value is this server's answer, or, if it takes an ``ack``
-        keyword argument, it answers by calling ``ack(value)`` (only the first argument
-        travels, as in Node).
-        """
-        event = "connection" if event == "connect" else event
-        if listener is None:
-            return self._listeners.decorator(event)
-        self._listeners.add(event, listener)
-        return listener
+    def _event_name(self, event: str) -> str:
+        return "connection" if event == "connect" else event
 
     def middlewares(self) -> list[Listener]:
         """The parent's middlewares, then this namespace's own."""
         inherited = self.parent.middlewares() if self.parent is not None else []
         return [*inherited, *self._middlewares]
-
-    def listeners(self, event: str) -> list[Listener]:
-        """The handlers of ``event`` registered here, in call order (Node's ``listeners``)."""
-        return self._listeners.get(event)
 
     # -- broadcasting, with the operators in front ----------------------------------------
 

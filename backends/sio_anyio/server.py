@@ -10,6 +10,7 @@ application's calls into commands to the core, through one :class:`~sio_anyio._c
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -200,8 +201,20 @@ class Server:
         """Shut down: every client is told ``server shutting down``, output in flight is sent.
 
         Waits at most ``grace`` seconds for the last bytes and for the ``disconnect``
-        handlers to finish, then stops serving.
+        handlers to finish, then stops serving. Called from one of this server's handlers, it
+        returns at once: the rest of the shutdown waits for that handler (its socket's
+        ``disconnect`` handlers run once it returns), so it goes on in a task of its own.
         """
-        await self._runner.shutdown(
-            lambda core: core.close_all(), self._context.tasks_finished, grace=grace
+        shutdown = functools.partial(
+            self._runner.shutdown, _close_all, self._context.tasks_finished, grace=grace
         )
+        if self._context.in_spawned_task:
+            self._context.command(_close_all)  # every socket leaves now, as in Node
+            self._context.spawn_untracked(shutdown)
+            return
+        await shutdown()
+
+
+def _close_all(core: SocketServer) -> None:
+    """Every socket leaves with ``server shutting down``; a no-op the second time."""
+    core.close_all()

@@ -9,15 +9,15 @@ queue, so a handler may ``await socket.emit_with_ack(...)`` without blocking its
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import L, Listener, Listeners, call, call_logged, wants_ack
+from sio_anyio._listeners import EventEmitter, L, Listener, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
 from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
 from sio_anyio.conn import Conn
 from sio_core import BroadcastOptions, Handshake, SocketServer
+from sio_core.errors import EncodeError
 from sio_core.events import (
     Event,
     EventReceived,
@@ -31,11 +31,29 @@ if TYPE_CHECKING:
     # ``sockets`` are Sockets. Only the annotation needs it (import-linter skips it).
     from sio_anyio.namespace import Namespace
 
+if TYPE_CHECKING:  # a type parameter with a default (PEP 696): a plain ``Socket`` stays valid
+    from typing_extensions import TypeVar as TypeVarWithDefault
+
+    D = TypeVarWithDefault("D", default=dict[str, Any])
+else:  # at run time the default plays no part, and Python 3.10 to 3.12 have no such TypeVar
+    D = TypeVar("D")
+
 logger = logging.getLogger("sio_anyio")
 
 
-class Socket:
-    """One client in one namespace. Extra attributes may be set on it freely."""
+class Socket(EventEmitter, Generic[D]):
+    """One client in one namespace. Extra attributes may be set on it freely.
+
+    Listening is Node's EventEmitter (``on``, ``once``, ``off``, ``remove_listener``,
+    ``remove_all_listeners``, ``listeners``). A handler gets the event's arguments. When the
+    client asked for an acknowledgement, the first handler's return value is the answer (a
+    tuple gives several arguments), or, if it takes an ``ack`` keyword argument, it answers by
+    calling ``ack(*args)`` itself. Reserved events: ``disconnecting`` and ``disconnect`` (with
+    the reason), ``error`` (with the exception a middleware raised).
+
+    ``Socket[MyData]`` types :attr:`data` (a ``TypedDict`` fits: it starts empty); a plain
+    ``Socket`` has a ``dict[str, Any]``.
+    """
 
     def __init__(
         self,
@@ -45,13 +63,14 @@ class Socket:
         handshake: Handshake,
         conn: Conn,
     ) -> None:
-        self.id = socket_id
+        self._id = socket_id
         self.nsp = namespace
         self.handshake = handshake
         self.conn = conn
         self.connected = False
+        super().__init__()
         self._context = context
-        self._listeners = Listeners()
+        self._data: D = context.query(lambda core: _data(core, socket_id))
         self._middlewares: list[Listener] = []
         self._any: list[Listener] = []
         self._any_outgoing: list[Listener] = []
@@ -59,6 +78,11 @@ class Socket:
         self._emit_timeout: float | None = None
 
     # -- state ----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """Twenty random characters, the client's ``socket.id`` too; read-only."""
+        return self._id
 
     @property
     def disconnected(self) -> bool:
@@ -73,36 +97,19 @@ class Socket:
         return set(self._context.query(lambda core: core.operations.rooms(self.id)))
 
     @property
-    def data(self) -> Any:
-        """Anything the application likes; ``fetch_sockets`` sees it too."""
-        return self._context.query(lambda core: _data(core, self.id))
+    def data(self) -> D:
+        """Anything the application likes, ``{}`` at first; ``fetch_sockets`` sees it too.
+
+        It stays readable once the socket has left (in ``disconnect`` handlers, say).
+        """
+        return self._data
 
     @data.setter
-    def data(self, value: Any) -> None:
+    def data(self, value: D) -> None:
+        self._data = value
         self._context.command(lambda core: _set_data(core, self.id, value))
 
-    # -- listening ------------------------------------------------------------------------
-
-    @overload
-    def on(self, event: str) -> Callable[[L], L]: ...
-    @overload
-    def on(self, event: str, listener: L) -> L: ...
-    def on(self, event: str, listener: Listener | None = None) -> Any:
-        """Register a handler (usable as ``@socket.on("event")``).
-
-        A handler gets the event's arguments. When the client asked for an acknowledgement,
-        the handler's return value is the answer (a tuple gives several arguments), or, if it
-        takes an ``ack`` keyword argument, it answers by calling ``ack(*args)`` itself.
-        Reserved events: ``disconnecting`` and ``disconnect`` (with the reason), ``error``.
-        """
-        if listener is None:
-            return self._listeners.decorator(event)
-        self._listeners.add(event, listener)
-        return listener
-
-    def off(self, event: str, listener: Listener | None = None) -> None:
-        """Remove one handler, or every handler of ``event``."""
-        self._listeners.remove(event, listener)
+    # -- listening (``on``, ``once``, ``off``... come from EventEmitter) --------------------
 
     def use(self, middleware: L) -> L:
         """Run ``middleware(event, args)`` before each incoming event; raising stops the event.
@@ -164,7 +171,7 @@ class Socket:
         assert ack_id is not None
         return await self._context.acks.wait_ack(self.id, ack_id)
 
-    def timeout(self, seconds: float) -> Socket:
+    def timeout(self, seconds: float) -> Socket[D]:
         """The next :meth:`emit_with_ack` waits at most ``seconds``."""
         self._emit_timeout = seconds
         return self
@@ -211,7 +218,7 @@ class Socket:
 
     # -- leaving --------------------------------------------------------------------------
 
-    def disconnect(self, close: bool = False) -> Socket:
+    def disconnect(self, close: bool = False) -> Socket[D]:
         """Disconnect from this namespace; with ``close``, close the whole connection."""
         if self._context.query(lambda core: core.is_connected(self.id)):  # it may have left
             self._context.command(lambda core: core.disconnect(self.id, close=close))
@@ -246,7 +253,7 @@ class Socket:
             return
         for listener in list(self._any):
             await call_logged(listener, received.event, *args)
-        handlers = self._listeners.get(received.event)
+        handlers = self._listeners.take(received.event)
         if received.ack_id is None:
             for handler in handlers:
                 await call_logged(handler, *args)
@@ -260,7 +267,11 @@ class Socket:
             if wants_ack(first):
                 await call(first, *args, ack=ack)
             else:
-                ack(*_as_ack_args(await call(first, *args)))
+                answer = await call(first, *args)
+                try:
+                    ack(*_as_ack_args(answer))
+                except EncodeError:
+                    logger.exception("the answer handler %r returned cannot be sent", first)
         except Exception:
             logger.exception("handler %r failed", first)
         for handler in others:
@@ -271,7 +282,11 @@ class Socket:
 
 
 class Ack:
-    """Answers the client's event once; later calls do nothing, as Node's callback does."""
+    """Answers the client's event once; later calls do nothing, as Node's callback does.
+
+    An answer that cannot be sent raises :class:`~sio_core.errors.EncodeError` (a
+    ``TypeError``) naming the argument, and does not count: the ack can still be called.
+    """
 
     def __init__(self, context: Context, socket_id: str, ack_id: int) -> None:
         self._context = context
@@ -282,9 +297,9 @@ class Ack:
     def __call__(self, *args: Any) -> None:
         if self.sent:
             return
-        self.sent = True
         socket_id, ack_id = self._socket_id, self._ack_id
         self._context.command(lambda core: core.ack(socket_id, ack_id, args))
+        self.sent = True
 
 
 def _as_ack_args(result: Any) -> tuple[Any, ...]:
@@ -296,7 +311,7 @@ def _as_ack_args(result: Any) -> tuple[Any, ...]:
 
 def _data(core: SocketServer, socket_id: str) -> Any:
     record = core.socket(socket_id)
-    return record.data if record is not None else None
+    return record.data if record is not None else {}
 
 
 def _set_data(core: SocketServer, socket_id: str, value: Any) -> None:

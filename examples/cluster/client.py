@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-import socketio
+import socketio  # type: ignore[import-untyped]  # python-socketio ships no type hints
 
 
 async def chat(url: str, name: str, text: str) -> None:
     client = socketio.AsyncClient()
 
-    @client.on("said")
+    @client.on("said")  # type: ignore[untyped-decorator]
     def said(user: str, words: str) -> None:
         print(f"{user}: {words}", flush=True)
 

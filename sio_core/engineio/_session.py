@@ -12,6 +12,11 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
   on ``5`` (upgrade) the WebSocket becomes the transport and the outbox moves to it. Anything
   else on the probe, or no upgrade within ``upgrade_timeout``, closes the probe; the session
   carries on over polling.
+* **Forced close during an upgrade.** Once the client has its ``3probe`` it stops polling and
+  sends ``5``, so a close forced by the server in that window keeps the probe (as Node does):
+  if the ``5`` comes, the outbox leaves over the WebSocket, then it closes; if a GET comes
+  first, it collects the outbox as usual. Closing the probe instead would strand the outbox on
+  a transport the client no longer polls.
 * **Heartbeat.** The server sends ``2`` every ``ping_interval``; if no ``3`` follows within
   ``ping_timeout`` the session closes with ``ping timeout``.
 * **Close.** Every ending goes through :meth:`Session.close`, which reports
@@ -299,7 +304,10 @@ class Session:
         if packet == Packet(PacketType.PING, "probe"):
             self._send_probe_pong()
         elif packet is not None and packet.type is PacketType.UPGRADE:
-            self._complete_upgrade()
+            if self.state is SessionState.CLOSING:
+                self._complete_closing_upgrade()
+            else:
+                self._complete_upgrade()
         else:
             self._abort_upgrade()
 
@@ -321,6 +329,18 @@ class Session:
         self._probe_received = False
         self._ctx.emit(SessionUpgraded(sid=self.sid, transport=self.transport.value))
         self._ctx.mark_dirty(self)
+
+    def _complete_closing_upgrade(self) -> None:
+        """The ``5`` of a session the server is closing: its outbox leaves over the WebSocket,
+        which then closes (the session was reported closed already)."""
+        self._ctx.deadlines.cancel((self.sid, Timer.UPGRADE))
+        self._ctx.deadlines.cancel((self.sid, Timer.CLOSE))
+        self.transport = Transport.WEBSOCKET
+        self.ws_id, self._probe_ws = self._probe_ws, None
+        self._probe_received = False
+        self.flush()
+        self._close_websocket()
+        self._set_closed()
 
     def _abort_upgrade(self, code: int = 1000) -> None:
         self._ctx.deadlines.cancel((self.sid, Timer.UPGRADE))
@@ -387,8 +407,10 @@ class Session:
             return
         forced = reason in _FORCED
         for timer in Timer:
-            self._ctx.deadlines.cancel((self.sid, timer))
-        self._abort_upgrade()
+            if not (forced and timer is Timer.UPGRADE):
+                self._ctx.deadlines.cancel((self.sid, timer))
+        if not (forced and self.transport is Transport.POLLING):
+            self._abort_upgrade()  # a forced close on polling keeps the probe (see above)
         if self.transport is Transport.POLLING:
             self._close_polling(reason, forced=forced)
         else:
@@ -415,6 +437,7 @@ class Session:
 
     def _finish_closing(self) -> None:
         self._ctx.deadlines.cancel((self.sid, Timer.CLOSE))
+        self._abort_upgrade()
         if self._held_get is not None:
             self._forget_held_get()
         self._set_closed()

@@ -398,13 +398,17 @@ class SocketServer:
         """Answer the client's event ``ack_id``, once; to a socket already gone it is dropped.
 
         Dropping matters: a handler that answers after an ``await`` may find its client gone.
+
+        :raises EncodeError: ``args`` cannot be sent; the answer is still owed.
         """
         socket = self._sockets.get(socket_id)
         if socket is None:
             return
+        # Encoded first: an answer that cannot be sent raises and leaves the ack owed.
+        parts = self.parser.encode(Packet(PacketType.ACK, socket.nsp, list(args), ack_id))
         if not self._acks.settle(socket_id, ack_id):
             raise LocalProtocolError(f"no acknowledgement {ack_id} is owed to {socket_id!r}")
-        self._sockets.send(socket, Packet(PacketType.ACK, socket.nsp, list(args), ack_id))
+        self._sockets.deliver(socket_id, parts, volatile=False)
 
     def _namespace(self, name: str) -> Namespace:
         namespace = self.namespaces.get(name)

@@ -1,9 +1,9 @@
 """The Socket: one client's presence in one namespace, as the core keeps it.
 
 What the Node docs list on the server-side Socket lives here: ``id`` (20 URL-safe characters,
-distinct from the Engine.IO sid), ``nsp``, ``handshake``, ``data`` (free for the application and
-seen by ``fetch_sockets``) and, through the namespace's adapter, ``rooms``. The socket always
-sits in the room named after its own id.
+distinct from the Engine.IO sid), ``nsp``, ``handshake``, ``data`` (free for the application,
+``{}`` at first as in Node, and seen by ``fetch_sockets``) and, through the namespace's
+adapter, ``rooms``. The socket always sits in the room named after its own id.
 """
 
 from __future__ import annotations
@@ -11,14 +11,21 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sio_core.http import HttpRequest
 
+_NODE_KEYS = ("headers", "time", "address", "xdomain", "secure", "issued", "url", "query", "auth")
+"""The keys of Node's handshake object, in the order Node writes them."""
+
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Handshake:
-    """The fields of Node's ``socket.handshake``, in snake_case.
+class Handshake(Mapping[str, Any]):
+    """The fields of Node's ``socket.handshake`` (their names are the same in Python).
+
+    It is also a read-only mapping of Node's keys, in Node's order, so that it is sent (emitted,
+    acked) as the JSON object Node sends; :meth:`to_dict` gives that object as a ``dict``.
 
     :param time: the date of creation, as JavaScript's ``Date.toString()`` writes it.
     :param issued: the date of creation, in milliseconds since the Unix epoch.
@@ -50,6 +57,21 @@ class Handshake:
             secure=request.secure,
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """Node's handshake object: a new dict of the fields, in Node's order."""
+        return {key: getattr(self, key) for key in _NODE_KEYS}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _NODE_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_NODE_KEYS)
+
+    def __len__(self) -> int:
+        return len(_NODE_KEYS)
+
 
 def _js_date_string(timestamp: float) -> str:
     moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
@@ -77,7 +99,7 @@ class Socket:
     sid: str
     handshake: Handshake
     state: SocketState = SocketState.CONNECTING
-    data: Any = None
+    data: Any = dataclasses.field(default_factory=dict)
     held: list[str | bytes] | None = None
 
 

@@ -13,6 +13,10 @@ A packet travels as the data of one Engine.IO ``message`` packet::
 * the payload is compact JSON (``separators=(",", ":")``, non-ASCII kept as Node's
   ``JSON.stringify`` does).
 
+A :class:`~collections.abc.Mapping` that is not a ``dict`` (``socket.handshake`` is one) goes
+out as the JSON object of its items, as a JavaScript object goes out as its properties. A value
+JSON cannot carry raises :class:`~sio_core.errors.EncodeError`, naming the argument it sits in.
+
 Binary data (``bytes`` anywhere inside an EVENT or ACK payload) cannot go into JSON. The encoder
 replaces each ``bytes`` with a placeholder ``{"_placeholder":true,"num":N}`` numbered in document
 order, switches the type to BINARY_EVENT / BINARY_ACK, writes the attachment count before a
@@ -37,9 +41,10 @@ import enum
 import json
 import math
 import re
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sio_core.errors import DisconnectReason, LocalProtocolError, RemoteProtocolError
+from sio_core.errors import DisconnectReason, EncodeError, LocalProtocolError, RemoteProtocolError
 
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
@@ -164,7 +169,12 @@ def encode(packet: Packet) -> list[str | bytes]:
         raise LocalProtocolError(problem)
     binary_allowed = packet.type in (PacketType.EVENT, PacketType.ACK)
     attachments: list[bytes] = []
-    payload = "" if packet.data is None else _dump_json(packet.data, attachments, binary_allowed)
+    try:
+        payload = (
+            "" if packet.data is None else _dump_json(packet.data, attachments, binary_allowed)
+        )
+    except EncodeError as error:
+        raise _located(packet, error) from error.__cause__
     kind = _BINARY_TYPE[packet.type] if attachments else packet.type
     return [_header(kind, len(attachments), packet.nsp, packet.id) + payload, *attachments]
 
@@ -203,16 +213,37 @@ def _dump_json(data: object, attachments: list[bytes], binary_allowed: bool) -> 
         if binary_allowed and isinstance(value, (bytes, bytearray, memoryview)):
             attachments.append(bytes(value))
             return {"_placeholder": True, "num": len(attachments) - 1}
-        raise LocalProtocolError(f"cannot encode a value of type {type(value).__name__}")
+        if isinstance(value, Mapping):
+            return dict(value)
+        raise EncodeError(f"a value of type {type(value).__name__}")
 
     encoder = json.JSONEncoder(
         ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=extract
     )
     try:
         text = encoder.encode(data)
+    except EncodeError:
+        raise
     except (TypeError, ValueError, RecursionError) as exc:
-        raise LocalProtocolError(f"cannot encode packet data: {exc}") from exc
+        raise EncodeError(str(exc) or type(exc).__name__) from exc
     return _escape_lone_surrogates(text)
+
+
+def _located(packet: Packet, error: EncodeError) -> EncodeError:
+    """``error`` with the argument that caused it named: ``cannot encode argument 2 of event
+    'chat': a value of type Decimal``. Only called on failure, so each argument is encoded
+    again on its own to find the first one that fails."""
+    where = "the payload"
+    if packet.type in (PacketType.EVENT, PacketType.ACK) and isinstance(packet.data, list):
+        first = 1 if packet.type is PacketType.EVENT else 0
+        of = f"event {packet.data[0]!r}" if first else "the acknowledgement"
+        for position, value in enumerate(packet.data[first:], start=1):
+            try:
+                _dump_json(value, [], binary_allowed=True)
+            except EncodeError:
+                where = f"argument {position} of {of}"
+                break
+    return EncodeError(f"cannot encode {where}: {error.message}")
 
 
 def _escape_lone_surrogates(text: str) -> str:
