@@ -19,6 +19,7 @@ from sio_anyio.errors import AckError, AckTimeoutError, ConnectionRejected, Sock
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.server import Server
 from sio_anyio.socket import Ack, Socket
+from sio_core.config import ConnectionStateRecovery
 
 logging.getLogger("sio_anyio").addHandler(logging.NullHandler())
 
@@ -30,6 +31,7 @@ __all__ = [
     "BroadcastOperator",
     "Conn",
     "ConnectionRejected",
+    "ConnectionStateRecovery",
     "CoreRunner",
     "EngineIOServer",
     "Fallback",

@@ -50,6 +50,9 @@ class Socket:
         self.handshake = handshake
         self.conn = conn
         self.connected = False
+        self.recovered = False
+        """Whether connection state recovery brought this socket back: the same id, rooms and
+        ``data`` as before a short disconnection, and the events it missed sent first."""
         self._context = context
         self._listeners = Listeners()
         self._middlewares: list[Listener] = []

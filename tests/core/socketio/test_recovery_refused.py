@@ -103,6 +103,15 @@ def test_a_session_is_restored_only_once(recovering, server):
     assert server.is_connected(client.socket_id)  # the first one, left alone
 
 
+def test_a_session_is_taken_by_its_restore_not_left_for_another(recovering, server):
+    client = _dropped(recovering, server)
+    first, connecting, _ = recovering.come_back(client)
+    assert connecting.recovered
+    first.peer.io.disconnect()  # not recoverable: it leaves no session of its own
+    _, again, packets = _come_back_with(recovering, client, client.auth())
+    _assert_fresh(client, again, packets)
+
+
 def test_the_pid_of_a_socket_still_connected_gives_a_fresh_socket(recovering, server):
     client = recovering.join()
     server.operations.broadcast("/", "news", [1])
