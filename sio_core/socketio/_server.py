@@ -39,9 +39,8 @@ no namespace within ``connect_timeout``   ``forced server close``
 Engine.IO session ended                   its own reason (``ping timeout``...)
 ========================================  ======================================
 
-With ``connection_state_recovery`` on, a socket that leaves for a reason from ``forced close``
-down to the Engine.IO ones leaves a session its client can come back to
-(:mod:`sio_core.socketio._recovery`).
+Recovery (``connection_state_recovery``, :mod:`sio_core.socketio._recovery`) keeps a session for
+the reasons from ``forced close`` down, except ``parse error``, for the client to come back to.
 """
 
 from __future__ import annotations
@@ -172,14 +171,13 @@ class SocketServer:
         self._pull()
 
     def next_deadline(self) -> float | None:
-        """The earliest of heartbeats, ack timeouts, connect timeouts, cluster requests and
-        the purge of recovery sessions."""
+        """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and
+        the purge of recovery sessions)."""
         deadlines = (
             self._engine.next_deadline(),
             self._acks.next_deadline(),
             self._sockets.next_deadline(),
             self._cluster.next_deadline(),
-            self._recovery.next_deadline() if self._recovery is not None else None,
         )
         return min((d for d in deadlines if d is not None), default=None)
 
@@ -191,8 +189,6 @@ class SocketServer:
         self._events.extend(self._acks.handle_timeout(now))
         self._cluster.handle_timeout(now)
         self._sockets.handle_timeout(now)
-        if self._recovery is not None:
-            self._recovery.handle_timeout(now)
         self._pull()
 
     def events(self) -> list[Event]:
@@ -336,9 +332,7 @@ class SocketServer:
             return
         handshake = Handshake.from_request(client.request, auth)
         restored = self._recovery and self._recovery.restore(namespace.name, auth, self._now)
-        if restored and self._sockets.get(restored.session.sid) is None:
-            self._sockets.recover(client, namespace.name, handshake, restored)
-        else:
+        if not (restored and self._sockets.recover(client, namespace.name, handshake, restored)):
             self._sockets.ask(client, self._new_id(), namespace.name, handshake)
 
     def accept(self, socket_id: str) -> None:
@@ -390,9 +384,8 @@ class SocketServer:
         """Send ``event`` to one socket; with an ack, returns the ack id to wait on.
 
         A socket already gone drops the emit, as Node does; an awaited ack then ends at once
-        with :class:`~sio_core.events.AckAbandoned`. With connection state recovery on, an
-        emit without ack goes, as in Node, through the broadcast path to the socket's own room,
-        so that it carries an offset and is kept for replay.
+        with :class:`~sio_core.events.AckAbandoned`. With recovery on, an emit without ack goes
+        (as in Node) through the broadcast path to the socket's own room: it gets an offset.
         """
         check_event_name(event)
         socket = self._sockets.get(socket_id)

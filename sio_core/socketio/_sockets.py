@@ -79,11 +79,16 @@ class Sockets:
         return list(self._clients.values())
 
     def next_deadline(self) -> float | None:
-        """The earliest connect timeout."""
-        return self._connect_deadlines.next()
+        """The earliest connect timeout, or the purge of the recovery sessions if sooner."""
+        purge = self._recovery.next_deadline() if self._recovery is not None else None
+        deadlines = (self._connect_deadlines.next(), purge)
+        return min((d for d in deadlines if d is not None), default=None)
 
     def handle_timeout(self, now: float) -> None:
-        """Close each connection that joined no namespace in time (``forced server close``)."""
+        """Close each connection that joined no namespace in time (``forced server close``);
+        purge the recovery sessions when it is time."""
+        if self._recovery is not None:
+            self._recovery.handle_timeout(now)
         for sid in list(self._connect_deadlines.pop_due(now)):
             client = self._clients.get(sid)
             if client is not None and not client.sockets:
@@ -128,11 +133,14 @@ class Sockets:
 
     def recover(
         self, client: Client, nsp: str, handshake: Handshake, restored: RestoredSession
-    ) -> None:
+    ) -> bool:
         """The client asked to join ``nsp`` as a socket that left: that socket comes back, in
         its rooms, what it missed held for it, and waits for a decision (see the module's
-        docstring)."""
+        docstring). False, and nothing done, if its id is in use (never, but for a clash of
+        random ids)."""
         session = restored.session
+        if session.sid in self._sockets:
+            return False
         socket = Socket(
             id=session.sid,
             nsp=nsp,
@@ -146,6 +154,7 @@ class Sockets:
         self._namespace(nsp).adapter.add_all(socket.id, session.rooms)
         assert self._recovery is not None  # a session was restored
         self._connecting(client, socket, skip_middlewares=self._recovery.options.skip_middlewares)
+        return True
 
     def _connecting(self, client: Client, socket: Socket, *, skip_middlewares: bool) -> None:
         client.connecting[socket.nsp] = socket
