@@ -9,7 +9,13 @@ the test doubles in :mod:`sio_core.testing`. Modules whose name starts with ``_`
 
 from __future__ import annotations
 
-from sio_core.config import CookieOptions, CorsOptions, EngineConfig, SocketConfig
+from sio_core.config import (
+    ConnectionStateRecovery,
+    CookieOptions,
+    CorsOptions,
+    EngineConfig,
+    SocketConfig,
+)
 from sio_core.engineio._server import EngineServer
 from sio_core.errors import (
     AckAbandonReason,
@@ -37,6 +43,7 @@ __all__ = [
     "AckAbandonReason",
     "Adapter",
     "BroadcastOptions",
+    "ConnectionStateRecovery",
     "CookieOptions",
     "CorsOptions",
     "CountingIds",

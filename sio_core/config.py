@@ -80,17 +80,44 @@ class EngineConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionStateRecovery:
+    """Node's ``connectionStateRecovery``: a client that lost its connection for a while comes
+    back as the same socket (id, rooms, ``data``) and gets the events it missed.
+
+    :param max_disconnection_duration: how long a disconnected socket's session, and each
+        event kept for replay, is kept (Node: 2 minutes).
+    :param skip_middlewares: whether a recovered socket skips the namespace's middlewares.
+    :param max_buffered_packets: the most events kept for replay, per namespace; past it the
+        oldest go first, and a client whose last event went is given a fresh socket (never a
+        gap). Not in Node, whose in-memory buffer is bounded by time only.
+    """
+
+    max_disconnection_duration: float = 120.0
+    skip_middlewares: bool = True
+    max_buffered_packets: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.max_disconnection_duration <= 0:
+            raise ValueError("max_disconnection_duration must be positive")
+        if self.max_buffered_packets <= 0:
+            raise ValueError("max_buffered_packets must be positive")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SocketConfig:
     """Options of the Socket.IO layer; its Engine.IO layer serves ``/socket.io/`` by default.
 
     :param connect_timeout: how long a connection may stay without joining any namespace
         before the server closes it (Node's ``connectTimeout``).
+    :param connection_state_recovery: recover the sockets of clients that come back after a
+        short disconnection (see ``docs/recovery.md``); off (``None``) by default, as in Node.
     """
 
     engine: EngineConfig = dataclasses.field(
         default_factory=lambda: EngineConfig(path="/socket.io/")
     )
     connect_timeout: float = 45.0
+    connection_state_recovery: ConnectionStateRecovery | None = None
 
     def __post_init__(self) -> None:
         if self.connect_timeout <= 0:

@@ -32,6 +32,7 @@ from sio_anyio.errors import (
 from sio_anyio.namespace import Namespace, ParentNamespace
 from sio_anyio.server import Server
 from sio_anyio.socket import Ack, Socket
+from sio_core.config import ConnectionStateRecovery
 
 if TYPE_CHECKING:
     from sio_anyio.emitter import EmitterOperator, RedisEmitter
@@ -58,6 +59,7 @@ __all__ = [
     "ClusterTimeoutError",
     "Conn",
     "ConnectionRejected",
+    "ConnectionStateRecovery",
     "CoreRunner",
     "EmitterOperator",
     "EngineIOServer",

@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from sio_anyio._http import Fallback
-from sio_core.config import AllowRequest, CookieOptions, CorsOptions, EngineConfig, SocketConfig
+from sio_core.config import (
+    AllowRequest,
+    ConnectionStateRecovery,
+    CookieOptions,
+    CorsOptions,
+    EngineConfig,
+    SocketConfig,
+)
 from sio_core.socketio.msgpack_parser import MsgpackParser
 from sio_core.socketio.packets import JsonParser, Parser
 
@@ -67,6 +74,7 @@ class ServerKeywords(BackendKeywords, total=False):
     http_compression: bool
     compression_threshold: int
     connect_timeout: float
+    connection_state_recovery: ConnectionStateRecovery | None
 
 
 def backend_options(keywords: Mapping[str, Any]) -> BackendOptions:

@@ -3,8 +3,8 @@
 The driver calls :meth:`EventRouter.route` during its pump, so routing never waits and never
 changes the core: an event is put in the queue of the socket it concerns, handed to its
 connection, or settles an ack. A socket's life is a task of its own (:meth:`_run_socket`):
-the namespace's middlewares decide, the connection handlers run, then its events are handled
-one at a time, in order.
+the namespace's middlewares decide (unless the core says a recovered socket skips them), the
+connection handlers run, then its events are handled one at a time, in order.
 
 Cluster events go to the adapter (publishing, subscribing), or settle a request that waited
 for the other nodes; another server's ``server_side_emit`` runs the namespace's handlers of
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import call, call_logged, wants_ack
+from sio_anyio._listeners import Listener, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
 from sio_anyio.conn import Conn
 from sio_anyio.errors import ConnectionRejected
@@ -128,12 +129,16 @@ class EventRouter:
             return
         namespace = self._namespaces.named(event.nsp)
         socket = Socket(self._context, namespace, event.socket_id, event.handshake, conn)
+        socket.recovered = event.recovered
         inbox: Queue[Event] = Queue()
         self._sockets[socket.id] = socket, inbox
-        self._context.spawn(self._run_socket, socket, namespace, inbox)
+        skip = event.skip_middlewares
+        self._context.spawn(self._run_socket, socket, namespace, inbox, skip)
 
-    async def _run_socket(self, socket: Socket, namespace: Namespace, inbox: Queue[Event]) -> None:
-        if not await self._admit(socket, namespace):
+    async def _run_socket(
+        self, socket: Socket, namespace: Namespace, inbox: Queue[Event], skip_middlewares: bool
+    ) -> None:
+        if not await self._admit(socket, () if skip_middlewares else namespace.middlewares()):
             self._sockets.pop(socket.id, None)
             return
         socket.connected = True
@@ -157,10 +162,10 @@ class EventRouter:
     async def _release_soon(self, socket_id: str) -> None:
         self._context.release_connect(socket_id)
 
-    async def _admit(self, socket: Socket, namespace: Namespace) -> bool:
+    async def _admit(self, socket: Socket, middlewares: Iterable[Listener]) -> bool:
         """Run the namespace middlewares, then accept or reject in the core."""
         try:
-            for middleware in namespace.middlewares():
+            for middleware in middlewares:
                 await call(middleware, socket)
         except ConnectionRejected as refusal:
             return self._decide(socket.id, refusal.message, refusal.data)

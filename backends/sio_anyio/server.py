@@ -57,8 +57,9 @@ class Server:
         server is alone and everything stays in memory.
     :param options: any field of :class:`~sio_core.config.EngineConfig` (``path``,
         ``ping_interval``, ``cors``...) or :class:`~sio_core.config.SocketConfig`
-        (``connect_timeout``), and the backend's own: ``fallback`` (answers requests outside
-        ``path``), ``per_message_deflate``, ``read_timeout``.
+        (``connect_timeout``, ``connection_state_recovery``), and the backend's own:
+        ``fallback`` (answers requests outside ``path``), ``per_message_deflate``,
+        ``read_timeout``.
     """
 
     def __init__(

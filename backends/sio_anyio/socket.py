@@ -69,6 +69,9 @@ class Socket(EventEmitter, Generic[D]):
         self.conn = conn
         self.connected = False
         super().__init__()
+        self.recovered = False
+        """Whether connection state recovery brought this socket back: the same id, rooms and
+        ``data`` as before a short disconnection, and the events it missed sent first."""
         self._context = context
         self._data: D = context.query(lambda core: _data(core, socket_id))
         self._middlewares: list[Listener] = []

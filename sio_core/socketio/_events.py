@@ -22,11 +22,19 @@ class SocketConnecting(Event):
     """A client asked to join namespace ``nsp``; the socket waits for a middleware decision.
 
     Answer with ``accept(socket_id)`` or ``reject(socket_id, message, data)``.
+
+    :param recovered: the socket is a disconnected one come back (connection state recovery):
+        its id, rooms and ``data`` are the old ones, and the events its client missed go out
+        before its CONNECT reply.
+    :param skip_middlewares: the namespace's middlewares must not run: accept at once (a
+        recovered socket, with the option's ``skip_middlewares``).
     """
 
     socket_id: str
     nsp: str
     handshake: Handshake
+    recovered: bool = False
+    skip_middlewares: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ halves, not a flag, stop the loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import count
 from typing import Any
 
@@ -47,10 +47,14 @@ def room_names(rooms: Rooms) -> tuple[str, ...]:
 class LocalSockets:
     """Each operation applied to this node's sockets only: what other nodes' requests use."""
 
-    def __init__(self, sockets: Sockets, namespaces: Namespaces, parser: packets.Parser) -> None:
+    def __init__(
+        self, sockets: Sockets, namespaces: Namespaces, parser: packets.Parser, shared: Shared
+    ) -> None:
         self._sockets = sockets
         self._namespaces = namespaces
         self._parser = parser
+        self._recovery = shared.recovery
+        self._now = shared.now
 
     def namespace(self, name: str) -> Namespace:
         """The namespace ``name``.
@@ -87,34 +91,51 @@ class LocalSockets:
         """Encode ``event`` once and queue it for every selected socket: the one delivery path.
 
         With ``with_ack`` the packet carries a fresh ack id, which every recipient answers.
+        With connection state recovery on, an event without ack and not volatile carries a
+        fresh offset as its last argument and is kept for replay (see
+        :mod:`sio_core.socketio._recovery`).
         """
         namespace = self.namespace(nsp)
         ack_id = namespace.next_ack_id() if with_ack else None
-        parts = self._parser.encode(Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
+        recovery = self._recovery
+        offset = recovery.offset_for(options, with_ack=with_ack) if recovery else None
+        data = [event, *args] if offset is None else [event, *args, offset]
+        parts = self._parser.encode(Packet(PacketType.EVENT, nsp, data, ack_id))
+        if recovery is not None and offset is not None:
+            recovery.record(nsp, offset, options, parts, self._now())
+        replayable = offset is not None
         reached = [
             socket_id
             for socket_id in namespace.adapter.matching(options)
-            if self._sockets.deliver(socket_id, parts, volatile=options.volatile)
+            if self._sockets.deliver(
+                socket_id, parts, volatile=options.volatile, replayable=replayable
+            )
         ]
         return Delivery(ack_id=ack_id, reached=reached)
 
     def fetch_sockets(self, nsp: str, options: BroadcastOptions) -> list[SocketSnapshot]:
         """A snapshot of every selected socket."""
-        matching = self.namespace(nsp).adapter.matching(options)
-        return [self._sockets.snapshot(socket_id) for socket_id in matching]
+        return [self._sockets.snapshot(socket_id) for socket_id in self._connected(nsp, options)]
 
     def sockets_join(self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]) -> None:
         """Make every selected socket join the rooms."""
         adapter = self.namespace(nsp).adapter
-        for socket_id in list(adapter.matching(options)):
+        for socket_id in list(self._connected(nsp, options)):
             adapter.add_all(socket_id, rooms)
 
     def sockets_leave(self, nsp: str, options: BroadcastOptions, rooms: tuple[str, ...]) -> None:
         """Make every selected socket leave the rooms."""
         adapter = self.namespace(nsp).adapter
-        for socket_id in list(adapter.matching(options)):
+        for socket_id in list(self._connected(nsp, options)):
             for room in rooms:
                 adapter.delete(socket_id, room)
+
+    def _connected(self, nsp: str, options: BroadcastOptions) -> Iterator[str]:
+        """The selected sockets that are connected: a recovered socket waiting for its
+        decision is in its rooms already, but, as in Node, no utility sees it yet."""
+        for socket_id in self.namespace(nsp).adapter.matching(options):
+            if self._sockets.is_connected(socket_id):
+                yield socket_id
 
     def disconnect_sockets(self, nsp: str, options: BroadcastOptions, *, close: bool) -> None:
         """Disconnect every selected socket still connected when its turn comes."""

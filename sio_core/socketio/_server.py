@@ -38,6 +38,9 @@ packet invalid in the connection's state  ``forced server close``
 no namespace within ``connect_timeout``   ``forced server close``
 Engine.IO session ended                   its own reason (``ping timeout``...)
 ========================================  ======================================
+
+Recovery (``connection_state_recovery``, :mod:`sio_core.socketio._recovery`) keeps a session for
+the reasons from ``forced close`` down, except ``parse error``, for the client to come back to.
 """
 
 from __future__ import annotations
@@ -59,13 +62,14 @@ from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
 from sio_core.socketio import packets
 from sio_core.socketio._acks import Acks
-from sio_core.socketio._adapter import Adapter, InMemoryAdapter
+from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
 from sio_core.socketio._client import Client
 from sio_core.socketio._cluster_channels import ClusterChannels
 from sio_core.socketio._cluster_node import ClusterNode
 from sio_core.socketio._events import AckAbandoned, EventReceived, SocketErrored
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
+from sio_core.socketio._recovery import Recovery
 from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Handshake, Socket, SocketState
 from sio_core.socketio._sockets import Sockets
@@ -109,7 +113,9 @@ class SocketServer:
         self._events: list[Event] = []
         self._acks = Acks()
         self._now = 0.0
-        shared = Shared(acks=self._acks, emit=self._events.extend, now=self._clock)
+        recovery = self.config.connection_state_recovery
+        self._recovery = Recovery(recovery, id_generator) if recovery is not None else None
+        shared = Shared(self._acks, self._events.extend, self._clock, self._recovery)
         channels = None
         if node_id is not None:
             channels = ClusterChannels(
@@ -118,9 +124,9 @@ class SocketServer:
             adapter_factory = channels.adapter_factory(adapter_factory or _in_memory)
         self.namespaces = Namespaces(adapter_factory)
         self._sockets = Sockets(self._engine, self.parser, self.namespaces, shared)
-        local = LocalSockets(self._sockets, self.namespaces, self.parser)
-        self._cluster = ClusterNode(local, shared, channels=channels, new_id=id_generator)
-        self.operations = Operations(local, self._cluster, self._sockets, shared)
+        self._local = LocalSockets(self._sockets, self.namespaces, self.parser, shared)
+        self._cluster = ClusterNode(self._local, shared, channels=channels, new_id=id_generator)
+        self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
@@ -165,7 +171,8 @@ class SocketServer:
         self._pull()
 
     def next_deadline(self) -> float | None:
-        """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests."""
+        """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and
+        the purge of recovery sessions)."""
         deadlines = (
             self._engine.next_deadline(),
             self._acks.next_deadline(),
@@ -324,7 +331,9 @@ class SocketServer:
             self._sockets.send_to_session(client.sid, error)
             return
         handshake = Handshake.from_request(client.request, auth)
-        self._sockets.ask(client, self._new_id(), namespace.name, handshake)
+        restored = self._recovery and self._recovery.restore(namespace.name, auth, self._now)
+        if not (restored and self._sockets.recover(client, namespace.name, handshake, restored)):
+            self._sockets.ask(client, self._new_id(), namespace.name, handshake)
 
     def accept(self, socket_id: str) -> None:
         """Let a connecting socket in: it joins its own room and the client is sent its id.
@@ -375,14 +384,18 @@ class SocketServer:
         """Send ``event`` to one socket; with an ack, returns the ack id to wait on.
 
         A socket already gone drops the emit, as Node does; an awaited ack then ends at once
-        with :class:`~sio_core.events.AckAbandoned`.
+        with :class:`~sio_core.events.AckAbandoned`. With recovery on, an emit without ack goes
+        (as in Node) through the broadcast path to the socket's own room: it gets an offset.
         """
         check_event_name(event)
         socket = self._sockets.get(socket_id)
         connected = socket is not None and socket.state is SocketState.CONNECTED
         nsp = socket.nsp if socket is not None else "/"
         ack_id = self._namespace(nsp).next_ack_id() if with_ack else None
-        if socket is not None and connected:
+        if socket is not None and connected and ack_id is None and self._recovery:
+            own_room = BroadcastOptions(rooms=frozenset((socket_id,)))
+            self._local.deliver(nsp, event, args, own_room, with_ack=False)
+        elif socket is not None and connected:
             self._sockets.send(socket, Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
         if ack_id is None:
             return None

@@ -91,7 +91,12 @@ class Socket:
     """The core's record of one socket; the backend wraps it in the user-facing handle.
 
     :param held: the encoded packets waiting for the socket's release, in order, while its
-        output is held (from ``accept`` to ``release``); ``None`` when it flows.
+        output is held (from ``accept`` to ``release``, and for a recovered socket from its
+        CONNECT on); ``None`` when it flows.
+    :param pid: the private session id sent in the CONNECT reply when connection state
+        recovery is on (``None`` when it is off).
+    :param recovered: whether the socket took a disconnected socket's place (its id, rooms,
+        ``data``) and had the events its client missed replayed.
     """
 
     id: str
@@ -101,6 +106,8 @@ class Socket:
     state: SocketState = SocketState.CONNECTING
     data: Any = dataclasses.field(default_factory=dict)
     held: list[str | bytes] | None = None
+    pid: str | None = None
+    recovered: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,13 @@ the socket's Engine.IO session. While the socket is *held* (from ``accept`` unti
 see :mod:`sio_core.socketio._server`), its packets wait in order in ``Socket.held`` instead, and
 :meth:`Sockets.release` queues them all at once. Whatever the server ends releases first; what
 the client ends drops the held output with the socket.
+
+Recovery (:mod:`sio_core.socketio._recovery`): a recovered socket is held from its CONNECT on,
+the events its client missed first, and is back in its rooms at once, so that the events that
+reach those rooms while it waits for its decision join the held output after the replay. The
+client thus gets what it missed, then everything new, then the CONNECT reply: no gap, no
+duplicate. Only the events a replay would have held reach it while it waits (the ones with an
+offset); it counts as connected for nothing else.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from sio_core.socketio._events import (
     SocketDisconnecting,
 )
 from sio_core.socketio._namespace import Namespace, Namespaces
+from sio_core.socketio._recovery import RestoredSession, Session
 from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Handshake, Socket, SocketSnapshot, SocketState
 from sio_core.socketio.packets import Packet, PacketType, Parser
@@ -49,6 +57,8 @@ class Sockets:
         self._namespaces = namespaces
         self._acks = shared.acks
         self._emit = shared.emit
+        self._now = shared.now
+        self._recovery = shared.recovery
         self._clients: dict[str, Client] = {}
         self._sockets: dict[str, Socket] = {}
         self._connect_deadlines: Deadlines[str] = Deadlines()
@@ -69,11 +79,16 @@ class Sockets:
         return list(self._clients.values())
 
     def next_deadline(self) -> float | None:
-        """The earliest connect timeout."""
-        return self._connect_deadlines.next()
+        """The earliest connect timeout, or the purge of the recovery sessions if sooner."""
+        purge = self._recovery.next_deadline() if self._recovery is not None else None
+        deadlines = (self._connect_deadlines.next(), purge)
+        return min((d for d in deadlines if d is not None), default=None)
 
     def handle_timeout(self, now: float) -> None:
-        """Close each connection that joined no namespace in time (``forced server close``)."""
+        """Close each connection that joined no namespace in time (``forced server close``);
+        purge the recovery sessions when it is time."""
+        if self._recovery is not None:
+            self._recovery.handle_timeout(now)
         for sid in list(self._connect_deadlines.pop_due(now)):
             client = self._clients.get(sid)
             if client is not None and not client.sockets:
@@ -111,28 +126,73 @@ class Sockets:
         return socket
 
     def ask(self, client: Client, socket_id: str, nsp: str, handshake: Handshake) -> None:
-        """The client asked to join ``nsp``: a socket now waits for a decision."""
-        socket = Socket(id=socket_id, nsp=nsp, sid=client.sid, handshake=handshake)
-        client.connecting[nsp] = socket
-        self._sockets[socket_id] = socket
-        self._emit([SocketConnecting(socket_id=socket_id, nsp=nsp, handshake=handshake)])
+        """The client asked to join ``nsp``: a new socket now waits for a decision."""
+        pid = self._recovery.new_pid() if self._recovery is not None else None
+        socket = Socket(id=socket_id, nsp=nsp, sid=client.sid, handshake=handshake, pid=pid)
+        self._connecting(client, socket, skip_middlewares=False)
+
+    def recover(
+        self, client: Client, nsp: str, handshake: Handshake, restored: RestoredSession
+    ) -> bool:
+        """The client asked to join ``nsp`` as a socket that left: that socket comes back, in
+        its rooms, what it missed held for it, and waits for a decision (see the module's
+        docstring). False, and nothing done, if its id is in use (never, but for a clash of
+        random ids)."""
+        session = restored.session
+        if session.sid in self._sockets:
+            return False
+        socket = Socket(
+            id=session.sid,
+            nsp=nsp,
+            sid=client.sid,
+            handshake=handshake,
+            data=session.data,
+            held=[part for parts in restored.missed for part in parts],
+            pid=session.pid,
+            recovered=True,
+        )
+        self._namespace(nsp).adapter.add_all(socket.id, session.rooms)
+        assert self._recovery is not None  # a session was restored
+        self._connecting(client, socket, skip_middlewares=self._recovery.options.skip_middlewares)
+        return True
+
+    def _connecting(self, client: Client, socket: Socket, *, skip_middlewares: bool) -> None:
+        client.connecting[socket.nsp] = socket
+        self._sockets[socket.id] = socket
+        self._emit(
+            [
+                SocketConnecting(
+                    socket_id=socket.id,
+                    nsp=socket.nsp,
+                    handshake=socket.handshake,
+                    recovered=socket.recovered,
+                    skip_middlewares=skip_middlewares,
+                )
+            ]
+        )
 
     def accept(self, socket: Socket) -> None:
-        """Connect the socket, in its own room, its output held behind its CONNECT reply."""
+        """Connect the socket, in its own room, its output held behind its CONNECT reply
+        (``{"sid", "pid"}`` with recovery on)."""
         client = self._clients[socket.sid]
         del client.connecting[socket.nsp]
         client.sockets[socket.nsp] = socket
         socket.state = SocketState.CONNECTED
         self._namespace(socket.nsp).adapter.add_all(socket.id, (socket.id,))
         self._connect_deadlines.cancel(client.sid)
-        socket.held = []
-        self.send(socket, Packet(PacketType.CONNECT, socket.nsp, {"sid": socket.id}))
+        if socket.held is None:
+            socket.held = []
+        reply = {"sid": socket.id} if socket.pid is None else {"sid": socket.id, "pid": socket.pid}
+        self.send(socket, Packet(PacketType.CONNECT, socket.nsp, reply))
         self._emit([SocketConnected(socket_id=socket.id, nsp=socket.nsp)])
 
     def reject(self, socket: Socket, error: dict[str, Any]) -> None:
-        """Forget the socket; the client gets CONNECT_ERROR with ``error``."""
+        """Forget the socket (a recovered one leaves its rooms; its session is gone); the
+        client gets CONNECT_ERROR with ``error``."""
         client = self._clients[socket.sid]
         del client.connecting[socket.nsp]
+        if socket.recovered:
+            self._namespace(socket.nsp).adapter.delete_all(socket.id)
         self._forget(socket)
         self.send_to_session(client.sid, Packet(PacketType.CONNECT_ERROR, socket.nsp, error))
 
@@ -155,11 +215,17 @@ class Sockets:
         for part in self._parser.encode(packet):
             self._engine.send(sid, part)
 
-    def deliver(self, socket_id: str, parts: list[str | bytes], *, volatile: bool) -> bool:
+    def deliver(
+        self, socket_id: str, parts: list[str | bytes], *, volatile: bool, replayable: bool = False
+    ) -> bool:
         """Queue a packet encoded once for many; False if the socket is not connected, or if
-        the packet is volatile and the transport cannot take it now."""
+        the packet is volatile and the transport cannot take it now.
+
+        A ``replayable`` packet (one with an offset) also reaches a recovered socket that
+        waits for its decision: it is held after the replay.
+        """
         socket = self._sockets.get(socket_id)
-        if socket is None or socket.state is not SocketState.CONNECTED:
+        if socket is None or not _takes(socket, replayable=replayable):
             return False
         if volatile and not self._engine.writable(socket.sid):
             return False
@@ -218,14 +284,18 @@ class Sockets:
         """disconnecting (rooms still listed), rooms left, disconnect: once per socket."""
         if socket.state is SocketState.DISCONNECTED:
             return
+        adapter = self._namespace(socket.nsp).adapter
         if socket.state is SocketState.CONNECTING:
+            if socket.recovered:  # back in its rooms already; its session is kept again
+                self._persist(socket, adapter.rooms_of(socket.id), reason)
+                adapter.delete_all(socket.id)
             self._forget(socket)
             return
-        adapter = self._namespace(socket.nsp).adapter
         rooms = adapter.rooms_of(socket.id)
         leaving = SocketDisconnecting(
             socket_id=socket.id, nsp=socket.nsp, reason=reason, rooms=rooms
         )
+        self._persist(socket, rooms, reason)
         adapter.delete_all(socket.id)
         client = self._clients.get(socket.sid)
         if client is not None:
@@ -233,6 +303,16 @@ class Sockets:
         self._forget(socket)
         gone = SocketDisconnected(socket_id=socket.id, nsp=socket.nsp, reason=reason)
         self._emit([leaving, gone, *self._acks.socket_left(socket.id)])
+
+    def _persist(self, socket: Socket, rooms: frozenset[str], reason: DisconnectReason) -> None:
+        """Keep what recovery needs of a socket that leaves (for Node's recoverable reasons)."""
+        if self._recovery is None or socket.pid is None:
+            return
+        now = self._now()
+        session = Session(
+            sid=socket.id, pid=socket.pid, rooms=rooms, data=socket.data, disconnected_at=now
+        )
+        self._recovery.persist(socket.nsp, session, reason, now)
 
     def _forget(self, socket: Socket) -> None:
         socket.state = SocketState.DISCONNECTED
@@ -243,3 +323,10 @@ class Sockets:
         namespace = self._namespaces.get(name)
         assert namespace is not None, name  # a socket's namespace outlives it
         return namespace
+
+
+def _takes(socket: Socket, *, replayable: bool) -> bool:
+    """Whether a packet for many may be queued for the socket now (see :meth:`Sockets.deliver`)."""
+    if socket.state is SocketState.CONNECTED:
+        return True
+    return replayable and socket.recovered and socket.state is SocketState.CONNECTING

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sio_core import SocketServer
+from sio_core import ConnectionStateRecovery, SocketConfig, SocketServer
 from sio_core.engineio._packets import PacketType as EngineType
 from sio_core.engineio._packets import decode_packet, decode_payload
 from sio_core.events import Event, SocketConnecting
@@ -151,3 +151,101 @@ def new_peer(harness: Harness) -> PeerFactory:
 def peer(new_peer: PeerFactory, transport: str) -> Peer:
     """One peer, over each transport in turn."""
     return new_peer(transport)
+
+
+# -- connection state recovery: clients that drop and come back --------------------------------
+
+
+class Returning:
+    """A client of a server with connection state recovery on, seen as socket.io-client sees
+    it: its socket id and pid from the CONNECT reply, and the last offset it received (the
+    last argument of an event, when it is a string)."""
+
+    def __init__(self, peer: Peer, nsp: str = "/") -> None:
+        self.peer = peer
+        self.nsp = nsp
+        self.socket_id: str | None = None
+        self.pid: str | None = None
+        self.offset: str | None = None
+        self._decoder = peer.server.parser.decoder()
+
+    def packets(self) -> list[SioPacket]:
+        """What the server sent since the last call, decoded; CONNECT and offsets noted."""
+        packets = [p for m in self.peer.wire() if (p := self._decoder.feed(m)) is not None]
+        for packet in packets:
+            if packet.type is SioType.CONNECT and packet.nsp == self.nsp:
+                self.socket_id, self.pid = packet.data["sid"], packet.data.get("pid")
+            elif packet.type is SioType.EVENT and isinstance(packet.data[-1], str):
+                self.offset = packet.data[-1]
+        return packets
+
+    def events(self) -> list[list[Any]]:
+        """The events the server sent since the last call: ``[name, *args]`` each."""
+        return [p.data for p in self.packets() if p.type is SioType.EVENT]
+
+    def auth(self) -> dict[str, Any]:
+        """What socket.io-client adds to ``auth`` when it reconnects."""
+        return {"pid": self.pid, "offset": self.offset}
+
+    def drop(self) -> None:
+        """The connection fails (``transport close``)."""
+        if self.peer.transport == "websocket":
+            self.peer.harness.ws_close(self.peer.io.engine.ws)
+        else:
+            self.peer.send_engine("1")
+
+
+class Recovering:
+    """Makes :class:`Returning` clients join, and come back after a drop."""
+
+    def __init__(self, new_peer: PeerFactory) -> None:
+        self._new_peer = new_peer
+
+    def ask(
+        self, nsp: str = "/", auth: dict[str, Any] | None = None, transport: str = "websocket"
+    ) -> tuple[Returning, SocketConnecting]:
+        """A client sends CONNECT; the socket waits for its decision."""
+        client = Returning(self._new_peer(transport), nsp)
+        (connecting,) = [e for e in client.peer.ask(nsp, auth) if isinstance(e, SocketConnecting)]
+        return client, connecting
+
+    def admit(self, client: Returning, connecting: SocketConnecting) -> list[SioPacket]:
+        """Accept and release the socket, as a backend does; what the client then got."""
+        client.peer.server.accept(connecting.socket_id)
+        client.peer.server.release(connecting.socket_id)
+        client.peer.harness.pump()
+        return client.packets()
+
+    def join(self, nsp: str = "/", transport: str = "websocket") -> Returning:
+        """A client whose socket is connected (and read its CONNECT reply)."""
+        client, connecting = self.ask(nsp, transport=transport)
+        self.admit(client, connecting)
+        return client
+
+    def come_back(
+        self, client: Returning, transport: str = "websocket"
+    ) -> tuple[Returning, SocketConnecting, list[SioPacket]]:
+        """``client`` connects again with its pid and offset: the new client, its
+        SocketConnecting, and what it got once admitted."""
+        back, connecting = self.ask(client.nsp, client.auth(), transport)
+        back.pid, back.offset = client.pid, client.offset
+        return back, connecting, self.admit(back, connecting)
+
+
+@pytest.fixture
+def recovering(new_peer: PeerFactory) -> Recovering:
+    """Clients that join, drop and come back (the server fixture must enable recovery)."""
+    return Recovering(new_peer)
+
+
+@pytest.fixture
+def recovery_with() -> Callable[[ConnectionStateRecovery], tuple[SocketServer, Recovering]]:
+    """A server with these recovery options, and clients of its own."""
+
+    def make(options: ConnectionStateRecovery) -> tuple[SocketServer, Recovering]:
+        config = SocketConfig(connection_state_recovery=options)
+        harness = Harness(SocketServer(config, id_generator=CountingIds()))
+        server: SocketServer = harness.core  # type: ignore[assignment]
+        return server, Recovering(lambda transport="websocket": Peer(harness, transport))
+
+    return make
