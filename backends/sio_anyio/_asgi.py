@@ -269,7 +269,8 @@ class _WebSocket:
                         scope.cancel()
                         return
         except OSError:
-            return  # the client is gone: the reader hears the disconnect
+            self._accepted.flow.resume()  # the reader, even a paused one, hears the disconnect
+            return
 
 
 def _size_over(data: str | bytes, limit: int) -> bool:

@@ -245,7 +245,8 @@ class _WebSocket:
                 if closing:
                     break
         except StreamGone:
-            return  # the reader sees the same broken stream and reports it
+            self._flow.resume()  # the reader, even a paused one, sees the broken stream
+            return  # and reports it
         scope.cancel()
 
     def _encode(self, commands: list[WsCommand]) -> tuple[bytes, bool]:

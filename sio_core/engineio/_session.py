@@ -275,6 +275,7 @@ class Session:
         drained = packets is None and bool(self.outbox)
         if packets is None:
             packets = self._take_polling_packets()
+            drained = drained and not self.outbox  # not while a backlog waits for more GETs
         held = self._forget_held_get()
         response = held.respond(encode_payload(packets), self._ctx.config.compression_threshold)
         self._ctx.emit(HttpResponseReady(request_id=held.request_id, response=response))

@@ -8,6 +8,7 @@ bystander keeps getting its acks. The figures asserted are the core's, not the p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket as stdlib_socket
@@ -54,8 +55,9 @@ async def _acks_keep_coming(wire: Any, port: int) -> None:
 
 
 async def _flood(client: Any) -> None:
-    for _ in range(FLOOD):
-        await client.emit("echo", CHUNK)
+    with contextlib.suppress(anyio.BrokenResourceError):  # the server may cut the connection
+        for _ in range(FLOOD):
+            await client.emit("echo", CHUNK)
 
 
 def _event(*data: str) -> bytes:
@@ -83,6 +85,58 @@ async def test_a_websocket_client_that_never_reads_is_paused_within_its_limit(wi
             tasks.cancel_scope.cancel()
     assert buffered is not None, "the session closed: the server kept reading past the pause"
     assert LIMIT // 8 < buffered <= LIMIT
+
+
+async def test_a_paused_websocket_pushed_past_its_limit_is_cut(wire) -> None:
+    io, sockets = _echo_server()
+    reasons: list[str] = []
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port, anyio.create_task_group() as tasks:
+            attacker = await wire.connected(port)
+            _read_little(attacker)
+            await _until(lambda: len(sockets) == 1)
+            sockets[0].on("disconnect", reasons.append)
+            sid = sockets[0].conn.id
+            tasks.start_soon(_flood, attacker)
+            await _until(lambda: (_buffered(io, sid) or 0) > LIMIT // 4)
+            for _ in range(LIMIT // len(CHUNK) + 1):
+                io.emit("news", CHUNK)  # not volatile: it counts against the limit
+            await _until(lambda: bool(reasons))
+            ended = await _read_until_cut(attacker)
+            tasks.cancel_scope.cancel()
+    assert reasons == ["transport error"]
+    assert _buffered(io, sid) is None
+    assert ended
+
+
+async def test_a_paused_websocket_whose_client_leaves_is_closed_at_once(wire) -> None:
+    io, sockets = _echo_server()
+    reasons: list[str] = []
+    with anyio.fail_after(10):  # long before a ping timeout (45 s)
+        async with wire.serving(io) as port:
+            attacker = await wire.connected(port)
+            _read_little(attacker)
+            await _until(lambda: len(sockets) == 1)
+            sockets[0].on("disconnect", reasons.append)
+            sid = sockets[0].conn.id
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_flood, attacker)
+                await _until(lambda: (_buffered(io, sid) or 0) > LIMIT // 4)
+                tasks.cancel_scope.cancel()
+            await attacker.aclose()
+            await _until(lambda: bool(reasons))
+            buffered = _buffered(io, sid)
+    assert reasons[0] in ("transport close", "transport error")  # EOF or reset: the loop's say
+    assert buffered is None
+
+
+async def _read_until_cut(client: Any) -> bool:
+    """Read what the kernel still holds for the client, until the server's end is gone."""
+    try:
+        while True:
+            await client.ws.stream.receive()
+    except (anyio.EndOfStream, anyio.BrokenResourceError):
+        return True
 
 
 async def test_a_polling_client_that_never_gets_is_closed_at_its_limit(wire, caplog) -> None:

@@ -14,7 +14,11 @@ import pytest
 
 from sio_core.engineio._packets import decode_payload
 from sio_core.errors import DisconnectReason
-from sio_core.events import SessionClosed, WebSocketReadPaused, WebSocketReadResumed
+from sio_core.events import (
+    SessionClosed,
+    SessionDrained,
+    WebSocketReadResumed,
+)
 from sio_core.testing import Harness, PollingClient, WebSocketClient
 
 LIMIT = 4000  # high-water mark 1000, resumes under 500
@@ -83,7 +87,6 @@ def test_past_the_high_water_mark_the_websocket_is_paused(
     assert not stalled.ws.paused
     _send(small, stalled.sid, "x" * 200)
     assert stalled.ws.paused
-    assert len(small.events_of(WebSocketReadPaused)) == 0  # a transport event, not the app's
 
 
 def test_written_output_resumes_the_websocket(small: Harness, stalled: WebSocketClient) -> None:
@@ -177,3 +180,28 @@ def test_a_packet_larger_than_the_cap_still_goes_alone(make_harness: Any) -> Non
     _send(harness, client.sid, "b")
     assert client.receive() == "4" + "a" * 300
     assert client.receive() == "4b"
+
+
+def test_a_session_paused_on_polling_pauses_the_websocket_it_upgrades_to(
+    small: Harness, polling: PollingClient
+) -> None:
+    _send(small, polling.sid, "x" * 1200)
+    ws = small.open_websocket(f"/engine.io/?EIO=4&transport=websocket&sid={polling.sid}")
+    small.ws_send(ws, "2probe")
+    ws.stalled = True
+    small.ws_send(ws, "5")
+    assert ws.paused
+    assert _buffered(small, polling.sid) == len("4" + "x" * 1200)
+
+
+def test_drain_is_reported_once_the_backlog_is_gone(make_harness: Any) -> None:
+    harness = make_harness(max_http_buffer_size=100)
+    client = harness.polling_client()
+    harness.core.watch_packets(client.sid)
+    for n in range(3):
+        _send(harness, client.sid, f"{n}" * 60)
+    drains = []
+    for _ in range(3):
+        client.receive()
+        drains.append(len(harness.events_of(SessionDrained)))
+    assert drains == [0, 0, 1]
