@@ -49,7 +49,13 @@ class CookieOptions:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
-    """Options of the Engine.IO layer; defaults are the Node server's."""
+    """Options of the Engine.IO layer; defaults are the Node server's.
+
+    :param max_buffered_bytes: the most output one session may hold for its client, queued or
+        handed to its WebSocket and not yet written (not in Node, where it is unbounded). Past
+        a quarter of it the server stops reading from that client; past it the session closes
+        (``transport error``, "output buffer full"). See ``docs/limits.md``.
+    """
 
     path: str = "/engine.io/"
     ping_interval: float = 25.0
@@ -63,6 +69,7 @@ class EngineConfig:
     cookie: CookieOptions | None = None
     http_compression: bool = True
     compression_threshold: int = 1024
+    max_buffered_bytes: int = 16_000_000
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -77,6 +84,8 @@ class EngineConfig:
                 raise ValueError(f"{name} must be positive")
         if self.max_http_buffer_size <= 0:
             raise ValueError("max_http_buffer_size must be positive")
+        if self.max_buffered_bytes <= 0:
+            raise ValueError("max_buffered_bytes must be positive")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,8 @@ from sio_core.engineio._events import (
     WebSocketAccepted,
     WebSocketCloseRequested,
     WebSocketDataReady,
+    WebSocketReadPaused,
+    WebSocketReadResumed,
 )
 from sio_core.socketio._events import (
     AckAbandoned,
@@ -78,4 +80,6 @@ __all__ = [
     "WebSocketAccepted",
     "WebSocketCloseRequested",
     "WebSocketDataReady",
+    "WebSocketReadPaused",
+    "WebSocketReadResumed",
 ]

@@ -45,6 +45,11 @@ class TransportCore(Protocol):
         """The WebSocket is gone: a clean close or EOF, or ``error`` when it broke."""
         ...
 
+    def ws_written(self, ws_id: int, size: int, now: float) -> None:
+        """The backend wrote ``size`` of what WebSocket ``ws_id`` was handed: the sum of the
+        ``size`` of the ``WebSocketDataReady`` events written. Reading may resume after it."""
+        ...
+
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timeout` must next be called, on the clock of ``now``."""
         ...

@@ -35,6 +35,8 @@ from sio_core.events import (
     WebSocketAccepted,
     WebSocketCloseRequested,
     WebSocketDataReady,
+    WebSocketReadPaused,
+    WebSocketReadResumed,
 )
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.socketio.packets import Decoder, JsonParser, PacketDecoder, Parser
@@ -83,6 +85,12 @@ class FakeWebSocket:
     headers: tuple[tuple[str, str], ...] = ()
     sent: list[str | bytes] = dataclasses.field(default_factory=list)
     close_code: int | None = None
+    aborted: bool = False
+    stalled: bool = False
+    """The client stopped reading: what the server sends stays unwritten (see ``unwritten``)."""
+    unwritten: int = 0
+    paused: bool = False
+    """Whether the server asked to stop reading from this WebSocket."""
 
     @property
     def closed(self) -> bool:
@@ -139,6 +147,13 @@ class Harness:
         self.core.receive_ws_message(ws.ws_id, message, self.clock.now)
         self.pump()
 
+    def ws_unstall(self, ws: FakeWebSocket) -> None:
+        """The client reads again: what the server handed the WebSocket is written."""
+        ws.stalled = False
+        written, ws.unwritten = ws.unwritten, 0
+        self.core.ws_written(ws.ws_id, written, self.clock.now)
+        self.pump()
+
     def ws_close(self, ws: FakeWebSocket, *, error: bool = False) -> None:
         """The client's WebSocket goes away."""
         self.core.ws_closed(ws.ws_id, self.clock.now, error=error)
@@ -163,10 +178,16 @@ class Harness:
     # -- outputs --------------------------------------------------------------------------
 
     def pump(self) -> list[Event]:
-        """Drain the core's events and act on them as a backend would; returns them."""
-        events = self.core.events()
-        for event in events:
-            self._dispatch(event)
+        """Drain the core's events and act on them as a backend would; returns them.
+
+        A WebSocket's messages are written at once (reported with ``ws_written``) unless the
+        WebSocket is ``stalled``.
+        """
+        events: list[Event] = []
+        while batch := self.core.events():
+            events += batch
+            for event in batch:
+                self._dispatch(event)
         return events
 
     def events_of(self, kind: type[E]) -> list[E]:
@@ -185,11 +206,21 @@ class Harness:
             ws = FakeWebSocket(ws_id=event.request_id, accepted=True, headers=event.headers)
             self.websockets[event.request_id] = ws
         elif isinstance(event, WebSocketDataReady):
-            self.websockets[event.ws_id].sent.extend(event.messages)
+            self._write(self.websockets[event.ws_id], event)
         elif isinstance(event, WebSocketCloseRequested):
-            self.websockets[event.ws_id].close_code = event.code
+            ws = self.websockets[event.ws_id]
+            ws.close_code, ws.aborted = event.code, event.abort
+        elif isinstance(event, WebSocketReadPaused | WebSocketReadResumed):
+            self.websockets[event.ws_id].paused = isinstance(event, WebSocketReadPaused)
         else:
             self.app_events.append(event)
+
+    def _write(self, ws: FakeWebSocket, event: WebSocketDataReady) -> None:
+        ws.sent.extend(event.messages)
+        if ws.stalled:
+            ws.unwritten += event.size
+        else:
+            self.core.ws_written(ws.ws_id, event.size, self.clock.now)
 
     # -- clients --------------------------------------------------------------------------
 

@@ -229,6 +229,7 @@ class _WebSocket:
             self._driver.ws_closed(self._id, error=False)
             return
         async with anyio.create_task_group() as tasks:
+            self._accepted.flow.bind(tasks.cancel_scope)
             tasks.start_soon(self._write_loop, tasks.cancel_scope)
             await self._read_loop()
             self._driver.ws_closed(self._id, error=False)
@@ -239,6 +240,7 @@ class _WebSocket:
         server does not say which, and Node calls both ``transport close``)."""
         limit = self._driver.max_message_size
         while True:
+            await self._accepted.flow.wait()  # backpressure: the client's output is not read
             message = await self._receive()
             if message["type"] != "websocket.receive":
                 return
@@ -260,13 +262,15 @@ class _WebSocket:
                     if isinstance(command, WebSocketDataReady):
                         for message in command.messages:
                             await self._send(_ws_send(message))
+                        self._driver.ws_written(self._id, [command])
                     else:
                         close = {"type": "websocket.close", "code": command.code}
                         await self._send({**close, "reason": command.reason})
                         scope.cancel()
                         return
         except OSError:
-            return  # the client is gone: the reader hears the disconnect
+            self._accepted.flow.resume()  # the reader, even a paused one, hears the disconnect
+            return
 
 
 def _size_over(data: str | bytes, limit: int) -> bool:

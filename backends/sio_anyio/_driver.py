@@ -7,7 +7,9 @@ whoever makes it, is followed by a pump that drains ``core.events()`` and routes
 * ``HttpResponseReady`` / ``WebSocketAccepted`` wake the connection task waiting on that
   request id (a :class:`Reply`);
 * ``WebSocketDataReady`` / ``WebSocketCloseRequested`` go to that WebSocket's outbox, which its
-  writer drains;
+  writer drains, reporting what it wrote (:meth:`Driver.ws_written`);
+* ``WebSocketReadPaused`` / ``WebSocketReadResumed``, and a close that aborts, go to that
+  WebSocket's :class:`~sio_anyio._flow.ReadFlow`, which its reader obeys (backpressure);
 * everything else is a session event and goes to the application callback, in order.
 
 The outbox of a WebSocket is created when its ``WebSocketAccepted`` is routed, because the
@@ -35,6 +37,7 @@ from typing import Generic, TypeVar
 import anyio
 
 from sio_anyio._counter import InFlight
+from sio_anyio._flow import ReadFlow
 from sio_anyio._queue import Queue
 from sio_anyio._timer import DeadlineTimer
 from sio_core.events import (
@@ -43,6 +46,8 @@ from sio_core.events import (
     WebSocketAccepted,
     WebSocketCloseRequested,
     WebSocketDataReady,
+    WebSocketReadPaused,
+    WebSocketReadResumed,
 )
 from sio_core.http import HttpRequest
 from sio_core.surface import TransportCore
@@ -59,10 +64,12 @@ WsCommand = WebSocketDataReady | WebSocketCloseRequested
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Accepted:
-    """The core accepted a WebSocket upgrade; what to write on it arrives in ``outbox``."""
+    """The core accepted a WebSocket upgrade; what to write on it arrives in ``outbox``, whether
+    to read from it in ``flow``."""
 
     event: WebSocketAccepted
     outbox: Queue[WsCommand]
+    flow: ReadFlow
 
 
 Answer = HttpResponseReady | Accepted
@@ -105,6 +112,7 @@ class Driver(Generic[C]):
         self._request_ids = itertools.count(1)
         self._replies: dict[int, Reply] = {}
         self._outboxes: dict[int, Queue[WsCommand]] = {}
+        self._flows: dict[int, ReadFlow] = {}
         self.timer = DeadlineTimer(core.next_deadline, self._on_deadline)
         self._in_flight = InFlight()  # answers delivered whose connection has not finished
 
@@ -142,8 +150,15 @@ class Driver(Generic[C]):
     def ws_too_large(self, ws_id: int) -> None:
         self._feed(lambda now: self._core.ws_message_too_large(ws_id, now))
 
+    def ws_written(self, ws_id: int, commands: list[WsCommand]) -> None:
+        """The writer wrote these commands: the session's output drained by their size."""
+        if ws_id in self._outboxes:
+            size = sum(c.size for c in commands if isinstance(c, WebSocketDataReady))
+            self._feed(lambda now: self._core.ws_written(ws_id, size, now))
+
     def ws_closed(self, ws_id: int, *, error: bool) -> None:
         """The WebSocket ended on the wire; ids the core already closed are ignored."""
+        self._flows.pop(ws_id, None)
         if self._outboxes.pop(ws_id, None) is not None:
             self._feed(lambda now: self._core.ws_closed(ws_id, now, error=error))
 
@@ -197,12 +212,16 @@ class Driver(Generic[C]):
             self._answer(event.request_id, event)
         elif isinstance(event, WebSocketAccepted):
             outbox = self._outboxes[event.request_id] = Queue()
-            self._answer(event.request_id, Accepted(event, outbox))
+            flow = self._flows[event.request_id] = ReadFlow()
+            self._answer(event.request_id, Accepted(event, outbox, flow))
         elif isinstance(event, WebSocketDataReady):
             self._to_websocket(event.ws_id, event)
         elif isinstance(event, WebSocketCloseRequested):
             self._to_websocket(event.ws_id, event)
             self._outboxes.pop(event.ws_id, None)
+            self._end_flow(event)
+        elif isinstance(event, WebSocketReadPaused | WebSocketReadResumed):
+            self._set_flow(event)
         else:
             self.on_app_event(event)
 
@@ -215,6 +234,26 @@ class Driver(Generic[C]):
         else:
             self._in_flight.add()
             reply.deliver(answer)
+
+    def _set_flow(self, event: WebSocketReadPaused | WebSocketReadResumed) -> None:
+        flow = self._flows.get(event.ws_id)
+        if flow is None:
+            return
+        if isinstance(event, WebSocketReadPaused):
+            flow.pause()
+        else:
+            flow.resume()
+
+    def _end_flow(self, close: WebSocketCloseRequested) -> None:
+        """A polite close lets the reader see the close handshake; an abort cuts the connection."""
+        flow = self._flows.pop(close.ws_id, None)
+        if flow is None:
+            return
+        if close.abort:
+            logger.warning("websocket %d: the client does not read its output; cut", close.ws_id)
+            flow.abort()
+        else:
+            flow.resume()
 
     def _to_websocket(self, ws_id: int, command: WsCommand) -> None:
         outbox = self._outboxes.get(ws_id)

@@ -73,6 +73,7 @@ class ServerKeywords(BackendKeywords, total=False):
     cookie: CookieOptions | None
     http_compression: bool
     compression_threshold: int
+    max_buffered_bytes: int
     connect_timeout: float
     connection_state_recovery: ConnectionStateRecovery | None
 

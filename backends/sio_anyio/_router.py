@@ -104,7 +104,7 @@ class EventRouter:
             self._conns[event.sid].emit("upgrade", event.transport)
         elif isinstance(event, SessionClosed):
             conn = self._conns.pop(event.sid, None)
-            logger.info("session %s closed: %s", event.sid, event.reason)
+            logger.info("session %s closed: %s (%s)", event.sid, event.reason, event.description)
             if conn is not None:
                 conn.emit("close", event.reason)
         elif isinstance(event, PacketReceived | PacketCreated | SessionDrained):

@@ -177,6 +177,7 @@ class _WebSocket:
         self._ws = ws
         self._id = accepted.event.request_id
         self._outbox = accepted.outbox
+        self._flow = accepted.flow
         self._driver = driver
         self._assembler = MessageAssembler(driver.max_message_size)
         self._send_lock = anyio.Lock(fast_acquire=True)
@@ -184,6 +185,7 @@ class _WebSocket:
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""
         async with anyio.create_task_group() as tasks:
+            self._flow.bind(tasks.cancel_scope)
             tasks.start_soon(self._write_loop, tasks.cancel_scope)
             error = await self._read_loop()
             self._driver.ws_closed(self._id, error=error)
@@ -199,6 +201,7 @@ class _WebSocket:
                     ended = await self._on_event(event)
                     if ended is not None:
                         return ended
+                await self._flow.wait()  # backpressure: the client's output is not read
                 self._ws.receive_data(await self._stream.receive())
         except StreamGone as gone:
             return gone.error
@@ -238,10 +241,12 @@ class _WebSocket:
                 async with self._send_lock:
                     data, closing = self._encode(commands)
                     await self._stream.send(data)
+                self._driver.ws_written(self._id, commands)
                 if closing:
                     break
         except StreamGone:
-            return  # the reader sees the same broken stream and reports it
+            self._flow.resume()  # the reader, even a paused one, sees the broken stream
+            return  # and reports it
         scope.cancel()
 
     def _encode(self, commands: list[WsCommand]) -> tuple[bytes, bool]:

@@ -53,14 +53,42 @@ class WebSocketDataReady(Event):
     ws_id: int
     messages: tuple[str | bytes, ...]
 
+    @property
+    def size(self) -> int:
+        """What the messages weigh against the session's output limit: text in characters,
+        binary in bytes. The backend reports it back with ``ws_written`` once written."""
+        return sum(len(message) for message in self.messages)
+
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class WebSocketCloseRequested(Event):
-    """Close WebSocket ``ws_id`` with this close code; the core has already forgotten it."""
+    """Close WebSocket ``ws_id`` with this close code; the core has already forgotten it.
+
+    :param abort: the client does not read what it is sent: drop what is not written yet and
+        cut the connection, instead of writing the rest and a close frame.
+    """
 
     ws_id: int
     code: int = 1000
     reason: str = ""
+    abort: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class WebSocketReadPaused(Event):
+    """Stop reading from WebSocket ``ws_id``: its session's output is past the high-water mark.
+
+    TCP then holds the client back, so that it cannot make the server queue more on its behalf.
+    """
+
+    ws_id: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class WebSocketReadResumed(Event):
+    """Read from WebSocket ``ws_id`` again: its session's output has drained."""
+
+    ws_id: int
 
 
 # -- session events: what the application (or the Socket.IO layer) reacts to ----------------

@@ -77,6 +77,16 @@ def _encode_text(kind: PacketType, data: str) -> str:
 _TYPE_CHARS = {kind: str(int(kind)) for kind in PacketType}
 
 
+def packet_size(packet: Packet) -> int:
+    """About how many bytes a packet takes in a polling payload, its separator included.
+
+    Counted without encoding it: text in characters (exact for ASCII), binary as its base64.
+    """
+    if isinstance(packet.data, bytes):
+        return 2 + 4 * ((len(packet.data) + 2) // 3)
+    return 2 + len(packet.data)
+
+
 def decode_packet(message: str | bytes) -> Packet:
     """Decode one WebSocket message: a binary message is a binary ``message`` packet."""
     if isinstance(message, bytes):

@@ -26,7 +26,6 @@ from sio_core.engineio._events import (
     SessionOpened,
     WebSocketAccepted,
     WebSocketCloseRequested,
-    WebSocketDataReady,
 )
 from sio_core.engineio._packets import (
     SEPARATOR,
@@ -114,6 +113,14 @@ class EngineServer:
         if session is not None:
             session.ws_closed(ws_id, error=error)
 
+    def ws_written(self, ws_id: int, size: int, now: float) -> None:
+        """The backend wrote ``size`` (see ``WebSocketDataReady.size``) of what WebSocket
+        ``ws_id`` was handed; a session paused for its output may resume."""
+        self._tick(now)
+        session = self._ctx.websockets.get(ws_id)
+        if session is not None:
+            session.ws_written(ws_id, size)
+
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timeout` must next be called."""
         return self._deadlines.next()
@@ -178,6 +185,11 @@ class EngineServer:
         session.watched = on
         return True
 
+    def buffered_bytes(self, sid: str) -> int | None:
+        """Bytes queued for session ``sid`` and not yet written, or None when it is gone."""
+        session = self._sessions.get(sid)
+        return session.buffered if session is not None else None
+
     def transport_of(self, sid: str) -> str | None:
         """The name of the transport session ``sid`` runs on, or None when it is gone."""
         session = self._sessions.get(sid)
@@ -237,8 +249,7 @@ class EngineServer:
         if transport is Transport.WEBSOCKET:
             session.attach_websocket(request_id)
             self._events.append(WebSocketAccepted(request_id=request_id, headers=cookie))
-            message = encode_packet(opening)
-            self._events.append(WebSocketDataReady(ws_id=request_id, messages=(message,)))
+            session.write_websocket(request_id, (encode_packet(opening),))
         else:
             response = answers.payload_response(encode_payload([opening]), cors + cookie)
             self._answer(request_id, response)

@@ -24,6 +24,12 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
   outbox first, then a ``close`` packet; on polling the session lingers as ``CLOSING`` until
   GETs have collected the outbox and then, in an answer of its own, the close packet (or until
   ``CLOSE_TIMEOUT`` passes).
+* **Output limit.** Every byte queued for the client and not yet written counts against
+  ``max_buffered_bytes`` (see :mod:`~sio_core.engineio._budget`): past its high-water mark the
+  backend is told to stop reading the session's WebSocket and volatile packets are dropped
+  (``writable`` is False); past the limit the session closes, and its WebSocket is cut rather
+  than drained. A long-poll answer carries at most about ``max_http_buffer_size`` bytes of
+  packets; the next GET gets the rest, so no answer (nor its compression) grows with a backlog.
 * **Packet events.** A session under ``watched`` reports Node's ``socket.conn`` traffic:
   each packet from the client before acting on it, each packet put in the outbox, and each
   time the outbox is handed to the transport. Unwatched, these cost one boolean test.
@@ -39,6 +45,7 @@ from collections.abc import Callable
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
 from sio_core.engineio import _answers as answers
+from sio_core.engineio._budget import OVERFLOW, OutputBudget
 from sio_core.engineio._events import (
     Event,
     HttpResponseReady,
@@ -50,6 +57,8 @@ from sio_core.engineio._events import (
     SessionUpgraded,
     WebSocketCloseRequested,
     WebSocketDataReady,
+    WebSocketReadPaused,
+    WebSocketReadResumed,
 )
 from sio_core.engineio._packets import (
     Packet,
@@ -58,6 +67,7 @@ from sio_core.engineio._packets import (
     decode_payload,
     encode_packet,
     encode_payload,
+    packet_size,
 )
 from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError
 from sio_core.http import HttpRequest
@@ -126,6 +136,7 @@ class Session:
         self._held_get: answers.HeldGet | None = None
         self._probe_ws: int | None = None
         self._probe_received = False
+        self._budget = OutputBudget(ctx.config.max_buffered_bytes)
         self.watched = False
         """Whether packet events are reported (off by default: they cost an object a packet)."""
         self._arm(Timer.PING, ctx.config.ping_interval)
@@ -156,10 +167,22 @@ class Session:
         self.ws_id = ws_id
         self._ctx.websockets[ws_id] = self
 
+    def write_websocket(self, ws_id: int, messages: tuple[str | bytes, ...]) -> None:
+        """Hand messages to one of this session's WebSockets, counted until written."""
+        event = WebSocketDataReady(ws_id=ws_id, messages=messages)
+        self._budget.handed(ws_id, event.size)
+        self._ctx.emit(event)
+        self._update_flow()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes queued for the client and not yet written."""
+        return self._budget.buffered
+
     @property
     def writable(self) -> bool:
         """Whether output queued now leaves at once."""
-        if self.state not in (SessionState.OPEN, SessionState.UPGRADING):
+        if self.state not in (SessionState.OPEN, SessionState.UPGRADING) or self._budget.paused:
             return False
         if self.transport is Transport.WEBSOCKET:
             return self.ws_id is not None
@@ -168,13 +191,22 @@ class Session:
     # -- sending --------------------------------------------------------------------------
 
     def queue(self, packet: Packet) -> bool:
-        """Queue a packet for the client; False once the session is closing or closed."""
+        """Queue a packet for the client; False once the session is closing or closed.
+
+        A packet that would take the session past ``max_buffered_bytes`` closes it instead.
+        """
         if self.state not in (SessionState.OPEN, SessionState.UPGRADING):
+            return False
+        size = packet_size(packet)
+        if not self._budget.fits(size):
+            self.close(DisconnectReason.TRANSPORT_ERROR, OVERFLOW)
             return False
         if self.watched:
             self._ctx.emit(PacketCreated(sid=self.sid, type=_NAMES[packet.type], data=packet.data))
         self.outbox.append(packet)
+        self._budget.queued += size
         self._ctx.mark_dirty(self)
+        self._update_flow()
         return True
 
     def flush(self) -> None:
@@ -184,10 +216,26 @@ class Session:
         if self.transport is Transport.WEBSOCKET and self.ws_id is not None:
             messages = tuple(encode_packet(packet) for packet in self.outbox)
             self.outbox.clear()
-            self._ctx.emit(WebSocketDataReady(ws_id=self.ws_id, messages=messages))
+            self._budget.queued = 0
+            self.write_websocket(self.ws_id, messages)
             self._report_drained()
         elif self._held_get is not None:
             self._answer_held_get()
+
+    def ws_written(self, ws_id: int, size: int) -> None:
+        """The backend wrote ``size`` bytes of what WebSocket ``ws_id`` was handed."""
+        self._budget.written(ws_id, size)
+        self._update_flow()
+
+    def _update_flow(self) -> None:
+        """Tell the backend to pause or resume reading the WebSocket, when that changed."""
+        if self._budget.flow_changed():
+            self._announce_flow()
+
+    def _announce_flow(self) -> None:
+        if self.ws_id is not None and self.state is not SessionState.CLOSED:
+            kind = WebSocketReadPaused if self._budget.paused else WebSocketReadResumed
+            self._ctx.emit(kind(ws_id=self.ws_id))
 
     def _report_drained(self) -> None:
         """Node's ``drain``: only for the outbox, never for a transport's own noop or close."""
@@ -227,6 +275,7 @@ class Session:
         drained = packets is None and bool(self.outbox)
         if packets is None:
             packets = self._take_polling_packets()
+            drained = drained and not self.outbox  # not while a backlog waits for more GETs
         held = self._forget_held_get()
         response = held.respond(encode_payload(packets), self._ctx.config.compression_threshold)
         self._ctx.emit(HttpResponseReady(request_id=held.request_id, response=response))
@@ -243,12 +292,26 @@ class Session:
         the same payload would be lost (Node, too, closes only once the outbox has drained).
         """
         if self.outbox:
-            packets = self.outbox[:]
-            self.outbox.clear()
-            return packets
+            return self._take_answer_slice()
         if self.state is SessionState.CLOSING:
             return [Packet(PacketType.CLOSE)]
         return [Packet(PacketType.NOOP)]
+
+    def _take_answer_slice(self) -> list[Packet]:
+        """The oldest packets, up to about ``max_http_buffer_size`` bytes (one at least): the
+        client's next GET gets the rest, so one answer never grows with the backlog."""
+        limit = self._ctx.config.max_http_buffer_size
+        count, total = 0, 0
+        for packet in self.outbox:
+            size = packet_size(packet)
+            if count and total + size > limit:
+                break
+            count, total = count + 1, total + size
+        packets = self.outbox[:count]
+        del self.outbox[:count]
+        self._budget.queued -= total
+        self._update_flow()
+        return packets
 
     def _forget_held_get(self) -> answers.HeldGet:
         assert self._held_get is not None
@@ -288,6 +351,7 @@ class Session:
     def ws_closed(self, ws_id: int, *, error: bool) -> None:
         """The peer (or the network) closed one of this session's WebSockets."""
         self._ctx.websockets.pop(ws_id, None)
+        self._budget.forget(ws_id)
         if ws_id == self._probe_ws:
             self._probe_ws = None
             self._abort_upgrade()
@@ -314,7 +378,7 @@ class Session:
     def _send_probe_pong(self) -> None:
         assert self._probe_ws is not None
         pong = encode_packet(Packet(PacketType.PONG, "probe"))
-        self._ctx.emit(WebSocketDataReady(ws_id=self._probe_ws, messages=(pong,)))
+        self.write_websocket(self._probe_ws, (pong,))
         self._probe_received = True
         if self._held_get is not None:
             self._answer_held_get()
@@ -327,6 +391,8 @@ class Session:
         self.ws_id, self._probe_ws = self._probe_ws, None
         self.state = SessionState.OPEN
         self._probe_received = False
+        if self._budget.paused:
+            self._announce_flow()
         self._ctx.emit(SessionUpgraded(sid=self.sid, transport=self.transport.value))
         self._ctx.mark_dirty(self)
 
@@ -346,6 +412,7 @@ class Session:
         self._ctx.deadlines.cancel((self.sid, Timer.UPGRADE))
         if self._probe_ws is not None:
             self._ctx.websockets.pop(self._probe_ws, None)
+            self._budget.forget(self._probe_ws)
             self._ctx.emit(WebSocketCloseRequested(ws_id=self._probe_ws, code=code))
             self._probe_ws = None
         self._probe_received = False
@@ -355,7 +422,11 @@ class Session:
     def _close_websocket(self, code: int = 1000, reason: str = "") -> None:
         if self.ws_id is not None:
             self._ctx.websockets.pop(self.ws_id, None)
-            self._ctx.emit(WebSocketCloseRequested(ws_id=self.ws_id, code=code, reason=reason))
+            self._budget.forget(self.ws_id)
+            close = WebSocketCloseRequested(
+                ws_id=self.ws_id, code=code, reason=reason, abort=self._budget.paused
+            )
+            self._ctx.emit(close)
             self.ws_id = None
 
     # -- packets from the client --------------------------------------------------------
@@ -445,6 +516,7 @@ class Session:
     def _set_closed(self) -> None:
         self.state = SessionState.CLOSED
         self.outbox.clear()
+        self._budget = OutputBudget(self._budget.limit)
         self._ctx.forget(self)
 
 

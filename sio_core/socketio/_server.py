@@ -170,6 +170,12 @@ class SocketServer:
         self._engine.ws_closed(ws_id, now, error=error)
         self._pull()
 
+    def ws_written(self, ws_id: int, size: int, now: float) -> None:
+        """The backend wrote ``size`` of what WebSocket ``ws_id`` was handed."""
+        self._tick(now)
+        self._engine.ws_written(ws_id, size, now)
+        self._pull()
+
     def next_deadline(self) -> float | None:
         """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and
         the purge of recovery sessions)."""
@@ -229,6 +235,10 @@ class SocketServer:
     def sids(self) -> list[str]:
         """The sids of the open Engine.IO sessions."""
         return self._engine.sids
+
+    def buffered_bytes(self, sid: str) -> int | None:
+        """Bytes queued for connection ``sid`` and not yet written; None once it is gone."""
+        return self._engine.buffered_bytes(sid)
 
     def transport_of(self, sid: str) -> str | None:
         """``"polling"`` or ``"websocket"``: what session ``sid`` runs on; None once it is gone."""

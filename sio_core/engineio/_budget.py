@@ -1,0 +1,72 @@
+"""How much output a session holds for its client, and what that allows: backpressure.
+
+A session's *buffered* bytes are those queued for its client and not yet written: the outbox,
+plus what was handed to a WebSocket and not yet reported written by the backend
+(``ws_written``). A WebSocket is counted apart, by id, so that an upgrade probe's ``3probe`` is
+settled on its own and nothing is left counted when a WebSocket goes away.
+
+Past the high-water mark (a quarter of the limit) the session is *paused*: the backend stops
+reading from the client, and volatile packets are dropped for it; it resumes once the buffered
+bytes are back under half the high-water mark, so that a client reading slowly does not make it
+flap. Past the limit itself the session closes (:data:`OVERFLOW`).
+
+Sizes are counted without encoding: text in characters (bytes, for ASCII), binary in bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+OVERFLOW = "output buffer full"
+"""The description of a session closed because its client does not take its output."""
+
+
+@dataclasses.dataclass(slots=True)
+class OutputBudget:
+    """The buffered bytes of one session, against ``limit``."""
+
+    limit: int
+    queued: int = 0
+    """Bytes in the outbox."""
+    unwritten: dict[int, int] = dataclasses.field(default_factory=dict)
+    """Bytes handed to each WebSocket and not yet written."""
+    paused: bool = False
+
+    @property
+    def buffered(self) -> int:
+        """Every byte queued for the client and not yet written."""
+        return self.queued + sum(self.unwritten.values())
+
+    @property
+    def high_water(self) -> int:
+        """Past this the session pauses."""
+        return self.limit // 4
+
+    @property
+    def low_water(self) -> int:
+        """Under this a paused session resumes."""
+        return self.high_water // 2
+
+    def fits(self, size: int) -> bool:
+        """Whether ``size`` more bytes keep the session within its limit."""
+        return self.buffered + size <= self.limit
+
+    def handed(self, ws_id: int, size: int) -> None:
+        """``size`` bytes were handed to WebSocket ``ws_id``."""
+        self.unwritten[ws_id] = self.unwritten.get(ws_id, 0) + size
+
+    def written(self, ws_id: int, size: int) -> None:
+        """The backend wrote ``size`` bytes of what WebSocket ``ws_id`` was handed."""
+        if ws_id in self.unwritten:
+            self.unwritten[ws_id] = max(0, self.unwritten[ws_id] - size)
+
+    def forget(self, ws_id: int) -> None:
+        """WebSocket ``ws_id`` is gone, and what it did not write with it."""
+        self.unwritten.pop(ws_id, None)
+
+    def flow_changed(self) -> bool:
+        """Update :attr:`paused` from the buffered bytes; True when it changed."""
+        buffered = self.buffered
+        paused = buffered > self.low_water if self.paused else buffered > self.high_water
+        changed, self.paused = paused != self.paused, paused
+        return changed
