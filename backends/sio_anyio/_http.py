@@ -1,10 +1,11 @@
 """HTTP/1.1 connections through h11: requests in, the core's answers out, long-polls held.
 
 Theory of operation. One task per TCP connection reads a request head, then its body up to the
-core's cap (a declared ``Content-Length`` past the cap is refused before reading a byte), and
-hands the request to the driver. The answer may come at once or much later (a long-poll GET
-waits for data); while it waits, the task keeps reading the stream so that a client that goes
-away is reported to the core as an aborted request. The answer is written as given; the
+core's cap (a declared ``Content-Length`` past the cap is refused before reading a byte, and
+one alongside ``Transfer-Encoding`` is refused outright), and hands the request to the
+driver. The answer may come at once or much later (a long-poll GET waits for data); while it
+waits, the task keeps reading the stream so that a client that goes away is reported to the
+core as an aborted request. The answer is written as given; the
 connection is then reused when HTTP allows (h11 decides), or closed. A ``WebSocketAccepted``
 answer turns the connection into a WebSocket for the rest of its life.
 """
@@ -121,6 +122,7 @@ class HttpConnection:
             self._http.receive_data(await self._stream.receive())
 
     async def _read_request(self, head: h11.Request) -> HttpRequest:
+        _refuse_ambiguous_framing(head)
         body, too_large = await self._read_body(head)
         return HttpRequest.from_target(
             head.method.decode("ascii"),
@@ -218,6 +220,22 @@ class HttpConnection:
 
 
 _REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+
+
+def _refuse_ambiguous_framing(head: h11.Request) -> None:
+    """Refuse a request that carries both ``Content-Length`` and ``Transfer-Encoding``.
+
+    h11 lets Transfer-Encoding win, as RFC 9112 6.3 allows, but a proxy in front may have
+    framed the body by Content-Length: the two disagreeing on where the request ends is how
+    requests are smuggled. The RFC says to close the connection after answering; Node and
+    uvicorn answer 400. Raised as h11's own error, it takes the same path as any unreadable
+    request: 400 with ``Connection: close``, then the connection closes.
+    """
+    names = {name for name, _ in head.headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        raise h11.RemoteProtocolError(
+            "Content-Length together with Transfer-Encoding", error_status_hint=400
+        )
 
 
 def _declared_length(head: h11.Request) -> int:

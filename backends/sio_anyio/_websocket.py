@@ -4,7 +4,9 @@ The core decided to accept the upgrade; this module only completes the handshake
 section 4.2.2: ``Sec-WebSocket-Accept``, permessage-deflate when offered), then runs two
 loops over one stream: the reader joins fragments (never buffering past the core's cap) and
 answers pings; the writer drains the WebSocket's outbox. A clean close frame or EOF is
-reported as closed, a broken stream or a frame wsproto rejects as an error.
+reported as closed, a broken stream or a frame wsproto rejects as an error. The guards of
+:mod:`sio_anyio._ws_guards` refuse a message too large from its frame headers or while it
+inflates, before its bytes are held; the core then closes with 1009.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from wsproto.events import (
     Ping,
     TextMessage,
 )
-from wsproto.extensions import Extension, PerMessageDeflate
+from wsproto.extensions import Extension
 from wsproto.frame_protocol import FrameProtocol
 from wsproto.handshake import server_extensions_handshake
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
 from sio_anyio._driver import Accepted, Driver, WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
+from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
 from sio_core.surface import TransportCore
@@ -50,7 +53,9 @@ def handshake_refusal(http: h11.Connection, request: HttpRequest) -> str | None:
     return None
 
 
-def _negotiate_extensions(request: HttpRequest) -> tuple[list[Extension], list[tuple[str, str]]]:
+def _negotiate_extensions(
+    request: HttpRequest, deflate: BoundedDeflate
+) -> tuple[list[Extension], list[tuple[str, str]]]:
     """permessage-deflate when the client offers it; nothing when the offer is unreadable."""
     offers = [
         offer.strip()
@@ -58,7 +63,6 @@ def _negotiate_extensions(request: HttpRequest) -> tuple[list[Extension], list[t
         if name == "sec-websocket-extensions"
         for offer in value.split(",")
     ]
-    deflate = PerMessageDeflate()
     try:
         accepted = server_extensions_handshake(offers, [deflate])
     except ValueError:
@@ -98,14 +102,18 @@ async def run_websocket(
     :param deflate: accept permessage-deflate when the client offers it.
     """
     ws_id = accepted.event.request_id
-    extensions, extension_headers = _negotiate_extensions(request) if deflate else ([], [])
+    limit, verdict = driver.max_message_size, Verdict()
+    extensions, extension_headers = (
+        _negotiate_extensions(request, BoundedDeflate(limit, verdict)) if deflate else ([], [])
+    )
     try:
         await stream.send(http.send(_switch_response(request, accepted, extension_headers)))
     except StreamGone as gone:
         driver.ws_closed(ws_id, error=gone.error)
         return
-    ws = Connection(ConnectionType.SERVER, extensions, trailing_data=http.trailing_data[0])
-    await _WebSocket(stream, ws, accepted, driver, shared_frames=not extensions).run()
+    guards = [AnnouncedLength(limit, verdict), *extensions]
+    ws = Connection(ConnectionType.SERVER, guards, trailing_data=http.trailing_data[0])
+    await _WebSocket(stream, ws, accepted, driver, verdict, shared_frames=not extensions).run()
 
 
 class _TooLarge(enum.Enum):
@@ -169,10 +177,12 @@ class _WebSocket:
         ws: Connection,
         accepted: Accepted,
         driver: Driver[TransportCore],
+        verdict: Verdict,
         *,
         shared_frames: bool,
     ) -> None:
         self._stream = stream
+        self._verdict = verdict
         self._shared_frames = shared_frames
         self._ws = ws
         self._id = accepted.event.request_id
@@ -215,11 +225,34 @@ class _WebSocket:
         elif isinstance(event, CloseConnection):
             # wsproto reports a frame it cannot parse as a CloseConnection while still OPEN;
             # a real close frame from the peer has moved it to REMOTE_CLOSING.
-            error = self._ws.state is ConnectionState.OPEN
-            with contextlib.suppress(StreamGone):
-                await self._send(event.response())
-            return error
+            if self._ws.state is not ConnectionState.OPEN:
+                with contextlib.suppress(StreamGone):
+                    await self._send(event.response())
+                return False
+            return await self._on_failure(event)
         return None
+
+    async def _on_failure(self, failure: CloseConnection) -> bool:
+        """A frame wsproto or a guard refused: a message too large is the core's to close."""
+        if self._verdict.refusal is Refusal.TOO_LARGE:
+            self._driver.ws_too_large(self._id)
+            return await self._discard()
+        reply = CloseConnection(code=failure.code, reason=failure_reason(failure, self._verdict))
+        with contextlib.suppress(StreamGone):
+            await self._send(reply)
+        return True
+
+    async def _discard(self) -> bool:
+        """Read and drop what the peer still sends until the writer sends the core's close.
+
+        wsproto cannot parse past a refused frame, and a header may announce 2^62 bytes: what
+        follows is never buffered. The writer ends this task once the close frame is out.
+        """
+        try:
+            while True:
+                await self._stream.receive()
+        except StreamGone as gone:
+            return gone.error
 
     def _on_fragment(self, event: TextMessage | BytesMessage) -> None:
         message = self._assembler.feed(event)
