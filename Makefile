@@ -94,10 +94,10 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -bb -m pytest -q tests/core tests/properties docs
 
-# The hypothesis properties again, with many more examples (FUZZ_EXAMPLES each, 2,000 unless
+# The hypothesis properties again, with many more examples (FUZZ_EXAMPLES each, 500 unless
 # told): decoders fed arbitrary bytes and the state machine over SocketServer. Not in `make test`;
 # prints the examples run and the time, and fails on the first property that does.
-FUZZ_EXAMPLES ?= 2000
+FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -bb -m pytest -q -x tests/properties --hypothesis-profile=fuzz
 

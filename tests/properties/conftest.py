@@ -2,7 +2,7 @@
 
 ``make test`` runs every property with hypothesis's defaults (or the ``@settings`` a test
 gives). ``make fuzz`` runs them again under the ``fuzz`` profile, which multiplies the examples
-(``FUZZ_EXAMPLES`` each, 2,000 unless told) and the steps of the state machines, and drops the
+(``FUZZ_EXAMPLES`` each, 500 unless told) and the steps of the state machines, and drops the
 deadline; at the end it prints how many examples ran and how long it took. A test whose own
 ``@settings`` names ``max_examples`` keeps that number.
 """
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "fuzz",
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "500")),
     stateful_step_count=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
