@@ -20,6 +20,7 @@ import re
 import sys
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -31,6 +32,7 @@ from hypothesis.stateful import (
 
 from sio_core import (
     BroadcastOptions,
+    ConnectionStateRecovery,
     CountingIds,
     InMemoryAdapter,
     ServerStats,
@@ -137,6 +139,8 @@ class Peer:
         self.sockets: dict[str, str] = {}  # nsp -> socket id, from the CONNECT reply
         self.seen: set[str] = set()  # every socket id a CONNECT reply named
         self.asked: list[tuple[str, int]] = []  # (nsp, ack id) the server waits for
+        self.pids: dict[str, str] = {}  # nsp -> the pid of its CONNECT reply (recovery on)
+        self.offset: str | None = None  # the last offset an event carried (recovery on)
         self.ack_ids = itertools.count()
 
     def __repr__(self) -> str:
@@ -192,10 +196,14 @@ class Peer:
         if packet.type is PacketType.CONNECT:
             self.sockets[packet.nsp] = packet.data["sid"]
             self.seen.add(packet.data["sid"])
+            if "pid" in packet.data:
+                self.pids[packet.nsp] = packet.data["pid"]
         elif packet.type is PacketType.DISCONNECT:
             self.sockets.pop(packet.nsp, None)
         elif packet.type is PacketType.EVENT and packet.id is not None:
             self.asked.append((packet.nsp, packet.id))
+        elif packet.type is PacketType.EVENT and isinstance(packet.data[-1], str):
+            self.offset = packet.data[-1]
 
     def upgraded_to(self, ws: FakeWebSocket) -> None:
         """The client sent ``5`` on its probe: the WebSocket is its transport from now on."""
@@ -248,14 +256,17 @@ def _namespace(data: st.DataObject, peer: Peer) -> str | None:
 class ServerMachine(RuleBasedStateMachine):
     """Random clients and a random application around one server, books checked each step."""
 
+    recovery: ConnectionStateRecovery | None = None
+
     def __init__(self) -> None:
         super().__init__()
-        config = SocketConfig(connect_timeout=30.0)
+        config = SocketConfig(connect_timeout=30.0, connection_state_recovery=self.recovery)
         self.server = SocketServer(config, id_generator=CountingIds())
         self.server.namespaces.add("/chat")
         self.server.namespaces.add_dynamic(re.compile(r"/dyn-\d"))
         self.harness = Harness(self.server)
         self.peers: list[Peer] = []
+        self.returning: list[tuple[str, dict[str, Any]]] = []  # (nsp, auth) of clients gone
         self.read_upto = 0
         self.pending: list[str] = []  # sockets waiting for a decision
         self.held: list[str] = []  # accepted, not yet released
@@ -280,6 +291,10 @@ class ServerMachine(RuleBasedStateMachine):
 
     def _record(self, event: Event, before: Event | None) -> None:
         if isinstance(event, SocketConnecting):
+            if event.recovered:  # a socket that left comes back: a new life, same id
+                self.connected.discard(event.socket_id)
+                self.disconnecting.discard(event.socket_id)
+                self.disconnected.discard(event.socket_id)
             self.connecting.add(event.socket_id)
             self.pending.append(event.socket_id)
         elif isinstance(event, SocketConnected):
@@ -409,8 +424,20 @@ class ServerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), how=st.sampled_from(["close", "error", "abort"]))
     def client_goes_away(self, data: st.DataObject, how: str) -> None:
         peer = data.draw(st.sampled_from([peer for peer in self.peers if not peer.left]))
+        peer.read()  # what it got before it went, offsets included
         peer.leave(how)
         self.peers.remove(peer)
+        if peer.offset is not None:  # socket.io-client comes back only with an offset
+            for nsp, pid in peer.pids.items():
+                self.returning.append((nsp, {"pid": pid, "offset": peer.offset}))
+
+    @precondition(lambda self: self.returning)
+    @rule(data=st.data(), transport=st.sampled_from(["polling", "websocket"]))
+    def client_comes_back(self, data: st.DataObject, transport: str) -> None:
+        """A client that left connects again with its pid and offset (recovery on)."""
+        nsp, auth = self.returning.pop(data.draw(st.integers(0, len(self.returning) - 1)))
+        self.peers.append(Peer(self.harness, self.server, transport))
+        self.peers[-1].send_packet(Packet(PacketType.CONNECT, nsp, auth))
 
     @precondition(lambda self: self.peers)
     @rule(data=st.data(), layer=st.sampled_from(["engine", "socketio", "ack", "get"]))
@@ -620,7 +647,11 @@ class ServerMachine(RuleBasedStateMachine):
         for peer in self.peers:
             for socket_id in peer.seen:
                 assert socket_id in self.connected
-                assert self.server.is_connected(socket_id) or socket_id in self.disconnected
+                assert (
+                    self.server.is_connected(socket_id)
+                    or socket_id in self.disconnected
+                    or self.server.is_pending(socket_id)  # it left, and is coming back
+                )
 
     def _check_counts(self) -> None:
         """The server's own counts match what it reported: nothing is kept past its end."""
@@ -639,7 +670,7 @@ class ServerMachine(RuleBasedStateMachine):
         """Every client goes, time passes: every end was reported once, every table is empty."""
         for peer in self.peers:
             peer.leave("close")
-        self.harness.advance(60.0)
+        self.harness.advance(60.0 if self.recovery is None else 200.0)  # recovery's purge too
         self._sync()
         assert self.disconnected == self.connected
         assert self.closed == self.opened
@@ -653,4 +684,15 @@ class ServerMachine(RuleBasedStateMachine):
             assert not namespace.adapter.sids
 
 
+class RecoveringServerMachine(ServerMachine):
+    """The same with connection state recovery on: offsets on broadcasts, sessions kept for
+    the sockets that leave, and purged in time (no client comes back here)."""
+
+    recovery = ConnectionStateRecovery()
+
+
 TestServerUnderRandomUse = ServerMachine.TestCase
+TestRecoveringServerUnderRandomUse = RecoveringServerMachine.TestCase
+TestRecoveringServerUnderRandomUse.settings = settings(
+    max_examples=max(10, settings.default.max_examples // 4)  # a quarter: the paths are shared
+)
