@@ -295,6 +295,7 @@ class ServerMachine(RuleBasedStateMachine):
                 self.connected.discard(event.socket_id)
                 self.disconnecting.discard(event.socket_id)
                 self.disconnected.discard(event.socket_id)
+                self.owed = [owed for owed in self.owed if owed[0] != event.socket_id]
             self.connecting.add(event.socket_id)
             self.pending.append(event.socket_id)
         elif isinstance(event, SocketConnected):
