@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit install npm browser-deps cluster-deps redis bench bench-cluster bench-profile clean
+.PHONY: demo test lint unit fuzz install npm browser-deps cluster-deps redis bench bench-cluster bench-profile clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -93,6 +93,13 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -bb -m pytest -q tests/core tests/properties docs
+
+# The hypothesis properties again, with many more examples (FUZZ_EXAMPLES each, 500 unless
+# told): decoders fed arbitrary bytes and the state machine over SocketServer. Not in `make test`;
+# prints the examples run and the time, and fails on the first property that does.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -bb -m pytest -q -x tests/properties --hypothesis-profile=fuzz
 
 test: lint $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP) cluster-deps
 	$(PY) -bb -m pytest -q

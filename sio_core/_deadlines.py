@@ -31,6 +31,10 @@ class Deadlines(Generic[K]):
         """Forget ``key``; a no-op when it is not armed."""
         self._live.pop(key, None)
 
+    def __len__(self) -> int:
+        """How many keys are armed."""
+        return len(self._live)
+
     def get(self, key: K) -> float | None:
         """When ``key`` falls due, or None."""
         return self._live.get(key)

@@ -44,6 +44,7 @@ from sio_core.errors import (
 )
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import IdGenerator
+from sio_core.stats import ServerStats
 
 
 class EngineServer:
@@ -199,6 +200,15 @@ class EngineServer:
     def sids(self) -> list[str]:
         """The sids of the open sessions."""
         return [sid for sid, s in self._sessions.items() if s.state is not SessionState.CLOSING]
+
+    def stats(self) -> ServerStats:
+        """The sizes of the server's tables: sessions, WebSockets, held GETs, timers."""
+        return ServerStats(
+            sessions=len(self._sessions),
+            websockets=len(self._ctx.websockets),
+            held_requests=len(self._ctx.held_gets),
+            engine_timers=len(self._deadlines),
+        )
 
     # -- routing --------------------------------------------------------------------------
 

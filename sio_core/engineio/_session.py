@@ -494,10 +494,11 @@ class Session:
     def _close_polling(self, reason: DisconnectReason, *, forced: bool) -> None:
         if forced:
             self.state = SessionState.CLOSING
+            # Armed even when a held GET takes the outbox now: the close packet still waits
+            # for a GET of its own, and a client that never sends one must not keep the session.
+            self._arm(Timer.CLOSE, CLOSE_TIMEOUT)
             if self._held_get is not None:
                 self._answer_held_get()
-            else:
-                self._arm(Timer.CLOSE, CLOSE_TIMEOUT)
             return
         self._set_closed()
         if self._held_get is not None:

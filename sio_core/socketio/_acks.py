@@ -139,6 +139,12 @@ class Acks:
             del self._single[socket_id]
         return True
 
+    def counts(self) -> tuple[int, int, int, int]:
+        """Awaited acks, owed acks, armed ack timeouts and broadcasts still gathering."""
+        awaited = sum(len(ids) for ids in self._single.values())
+        owed = sum(len(ids) for ids in self._owed.values())
+        return awaited, owed, len(self._deadlines), len(self._broadcasts)
+
     def next_deadline(self) -> float | None:
         """The earliest ack timeout."""
         deadlines = (self._deadlines.next(), self._broadcasts.next_deadline())

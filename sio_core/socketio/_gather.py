@@ -79,6 +79,10 @@ class Gatherings(Generic[T]):
         self._deadlines.set(gathering_id, deadline)
         return []
 
+    def __len__(self) -> int:
+        """How many gatherings are open."""
+        return len(self._open)
+
     def get(self, gathering_id: int) -> Gathering[T] | None:
         """The open gathering ``gathering_id``; None once it has ended (a late answer)."""
         return self._open.get(gathering_id)

@@ -45,6 +45,7 @@ the reasons from ``forced close`` down, except ``parse error``, for the client t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,6 +75,7 @@ from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Handshake, Socket, SocketState
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio.packets import Packet, PacketType
+from sio_core.stats import ServerStats
 
 
 class SocketServer:
@@ -239,6 +241,23 @@ class SocketServer:
     def buffered_bytes(self, sid: str) -> int | None:
         """Bytes queued for connection ``sid`` and not yet written; None once it is gone."""
         return self._engine.buffered_bytes(sid)
+
+    def stats(self) -> ServerStats:
+        """The sizes of the server's tables, Engine.IO's and Socket.IO's: once every client has
+        gone and the close timeouts have passed, all zero (cluster requests and recovery
+        sessions, which end on timeouts of their own, are not counted)."""
+        connections, sockets, connect_timers = self._sockets.counts()
+        awaited, owed, ack_timers, broadcasts = self._acks.counts()
+        return dataclasses.replace(
+            self._engine.stats(),
+            connections=connections,
+            sockets=sockets,
+            connect_timers=connect_timers,
+            awaited_acks=awaited,
+            owed_acks=owed,
+            ack_timers=ack_timers,
+            broadcasts=broadcasts,
+        )
 
     def transport_of(self, sid: str) -> str | None:
         """``"polling"`` or ``"websocket"``: what session ``sid`` runs on; None once it is gone."""

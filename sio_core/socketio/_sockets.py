@@ -78,6 +78,10 @@ class Sockets:
         """Every connection."""
         return list(self._clients.values())
 
+    def counts(self) -> tuple[int, int, int]:
+        """Connections, sockets (connecting or connected) and armed connect timeouts."""
+        return len(self._clients), len(self._sockets), len(self._connect_deadlines)
+
     def next_deadline(self) -> float | None:
         """The earliest connect timeout, or the purge of the recovery sessions if sooner."""
         purge = self._recovery.next_deadline() if self._recovery is not None else None

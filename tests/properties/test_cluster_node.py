@@ -46,6 +46,11 @@ def test_no_bytes_on_any_channel_raise_out_of_the_node(cluster_format, data, pay
     channel = data.draw(st.sampled_from(_channels(cluster_format)))
     _server(node).receive_cluster_message(channel, payload, 0.0)
     node.pump()
+    client.received()
+    client.emit("still", ack_id=5)  # and the node still serves its client
+    _server(node).ack(socket_id, 5, ["here"])
+    node.pump()
+    assert [p.data for p in client.received() if p.type is PacketType.ACK] == [["here"]]
 
 
 @st.composite

@@ -28,6 +28,21 @@ def test_forced_close_with_a_held_get_sends_outbox_then_close_packet_on_its_own(
     assert client.receive() == "1"
 
 
+def test_forced_close_with_a_held_get_and_output_is_dropped_if_no_get_comes_for_the_close(
+    harness: Harness, client: PollingClient
+) -> None:
+    """Found by the state-machine fuzzing: the held GET took the outbox, the client never came
+    back for the close packet, and the session was kept for ever with no timer to end it."""
+    client.poll()
+    harness.core.send(client.sid, "a")
+    harness.core.close(client.sid)
+    harness.pump()
+    assert harness.core.next_deadline() == 30.0
+    harness.advance(30.0)
+    assert harness.core.stats().sessions == 0
+    assert harness.core.next_deadline() is None
+
+
 def test_forced_close_with_a_held_get_reports_forced_close(
     harness: Harness, client: PollingClient
 ) -> None:
