@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 import pytest
+from served import serving
 from sio_anyio import (
     AckTimeoutError,
     Backoff,
@@ -61,22 +62,6 @@ def joining(io: Server) -> None:
         assert io.adapter is not None
         with anyio.fail_after(LIMIT):
             await io.adapter.synced()  # the sharded adapter's room channels
-
-
-@contextlib.asynccontextmanager
-async def serving(*servers: Server) -> AsyncIterator[list[int]]:
-    """Serve every server on a free port; close them all on exit."""
-    async with anyio.create_task_group() as tasks:
-        ports = []
-        for io in servers:
-            _, port = await tasks.start(io.serve, "127.0.0.1", 0)
-            ports.append(port)
-        try:
-            yield ports
-        finally:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                for io in servers:
-                    await io.close()
 
 
 @contextlib.asynccontextmanager

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import pytest
+from served import serving
 from sio_anyio import Backoff, RedisAdapter, Server, ShardedRedisAdapter, Socket
 
 pytestmark = pytest.mark.anyio
@@ -54,21 +55,6 @@ def joins_room(io: Server) -> Callable[[Socket], Any]:
                 await io.adapter.synced()
 
     return on_connection
-
-
-@contextlib.asynccontextmanager
-async def serving(*servers: Server) -> AsyncIterator[list[int]]:
-    async with anyio.create_task_group() as tasks:
-        ports = []
-        for io in servers:
-            _, port = await tasks.start(io.serve, "127.0.0.1", 0)
-            ports.append(port)
-        try:
-            yield ports
-        finally:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                for io in servers:
-                    await io.close()
 
 
 @contextlib.asynccontextmanager
