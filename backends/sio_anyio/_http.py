@@ -209,7 +209,7 @@ class HttpConnection:
         return False
 
     async def _upgrade(self, request: HttpRequest, answer: Accepted) -> None:
-        refusal = handshake_refusal(self._http, request)
+        refusal = handshake_refusal(self._http)
         if refusal is None:
             await run_websocket(
                 self._stream, self._http, request, answer, self._driver, deflate=self._deflate

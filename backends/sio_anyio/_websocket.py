@@ -41,15 +41,15 @@ from sio_core.surface import TransportCore
 logger = logging.getLogger("sio_anyio")
 
 
-def handshake_refusal(http: h11.Connection, request: HttpRequest) -> str | None:
-    """Why this request cannot be switched to a WebSocket at the HTTP level, if it cannot."""
+def handshake_refusal(http: h11.Connection) -> str | None:
+    """Why h11 cannot hand this request over to a WebSocket, if it cannot.
+
+    The core has already checked the opening handshake (method, key, version, ``Connection``);
+    what is left is h11's own precondition, which also needs an ``Upgrade`` header.
+    """
     # h11 exports MIGHT_SWITCH_PROTOCOL from its package but leaves it out of __all__.
     if http.their_state is not h11.MIGHT_SWITCH_PROTOCOL:  # type: ignore[attr-defined]
         return "the request does not ask to switch protocols (Connection: Upgrade)"
-    if not request.header("sec-websocket-key"):
-        return "Sec-WebSocket-Key is missing"
-    if request.header("sec-websocket-version") != "13":
-        return "only WebSocket version 13 is supported"
     return None
 
 
