@@ -26,6 +26,11 @@ def error_response(code: EngineErrorCode, message: str | None, extra: Headers) -
     return _response(code.http_status, "application/json", body, extra)
 
 
+def bad_request(extra: Headers) -> HttpResponse:
+    """Engine.IO's 400 ``Bad request``: a request the protocol does not allow where it came."""
+    return error_response(EngineErrorCode.BAD_REQUEST, None, extra)
+
+
 def payload_response(
     payload: str, extra: Headers, encoding: str | None = None, threshold: int = 0
 ) -> HttpResponse:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from sio_core.engineio._outbox import Outbox
+
 OVERFLOW = "output buffer full"
 """The description of a session closed because its client does not take its output."""
 
@@ -26,8 +28,8 @@ class OutputBudget:
     """The buffered bytes of one session, against ``limit``."""
 
     limit: int
-    queued: int = 0
-    """Bytes in the outbox."""
+    outbox: Outbox = dataclasses.field(default_factory=Outbox)
+    """The packets not yet handed to a transport."""
     unwritten: dict[int, int] = dataclasses.field(default_factory=dict)
     """Bytes handed to each WebSocket and not yet written."""
     paused: bool = False
@@ -35,7 +37,7 @@ class OutputBudget:
     @property
     def buffered(self) -> int:
         """Every byte queued for the client and not yet written."""
-        return self.queued + sum(self.unwritten.values())
+        return self.outbox.size + sum(self.unwritten.values())
 
     @property
     def high_water(self) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
@@ -34,7 +35,8 @@ from sio_core.engineio._packets import (
     encode_packet,
     encode_payload,
 )
-from sio_core.engineio._session import Session, SessionContext, SessionState, Timer, Transport
+from sio_core.engineio._session import Session
+from sio_core.engineio._session_context import SessionContext, SessionState, Timer, Transport
 from sio_core.errors import (
     DisconnectReason,
     EngineErrorCode,
@@ -255,7 +257,7 @@ class EngineServer:
         session = Session(self._new_id(), transport, request, self._ctx)
         self._sessions[session.sid] = session
         cookie = answers.cookie_header(self.config.cookie, session.sid)
-        opening = session.open_packet()
+        opening = _open_packet(session.sid, transport, self.config)
         if transport is Transport.WEBSOCKET:
             session.attach_websocket(request_id)
             self._events.append(WebSocketAccepted(request_id=request_id, headers=cookie))
@@ -321,12 +323,12 @@ class EngineServer:
             return answers.status_response(413, cors)
         if request.header("content-type") == "application/octet-stream":
             session.close(DisconnectReason.TRANSPORT_ERROR, "binary payload with EIO=4")
-            return answers.error_response(EngineErrorCode.BAD_REQUEST, None, cors)
+            return answers.bad_request(cors)
         try:
             session.receive_post(request.body)
         except RemoteProtocolError as error:
             session.close(DisconnectReason.PARSE_ERROR, error.message)
-            return answers.error_response(EngineErrorCode.BAD_REQUEST, None, cors)
+            return answers.bad_request(cors)
         return answers.ok_response(cors)
 
     # -- bookkeeping ----------------------------------------------------------------------
@@ -379,3 +381,16 @@ def _is_websocket_key(key: str | None) -> bool:
         return len(base64.b64decode(key.strip(), validate=True)) == 16
     except (binascii.Error, ValueError):
         return False
+
+
+def _open_packet(sid: str, transport: Transport, config: EngineConfig) -> Packet:
+    """The ``open`` packet announcing the sid, the upgrades and the heartbeat settings."""
+    can_upgrade = transport is Transport.POLLING and config.allow_upgrades
+    handshake = {
+        "sid": sid,
+        "upgrades": ["websocket"] if can_upgrade and "websocket" in config.transports else [],
+        "pingInterval": round(config.ping_interval * 1000),
+        "pingTimeout": round(config.ping_timeout * 1000),
+        "maxPayload": config.max_http_buffer_size,
+    }
+    return Packet(PacketType.OPEN, json.dumps(handshake, separators=(",", ":")))

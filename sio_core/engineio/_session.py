@@ -24,12 +24,10 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
   outbox first, then a ``close`` packet; on polling the session lingers as ``CLOSING`` until
   GETs have collected the outbox and then, in an answer of its own, the close packet (or until
   ``CLOSE_TIMEOUT`` passes).
-* **Output limit.** Every byte queued for the client and not yet written counts against
-  ``max_buffered_bytes`` (see :mod:`~sio_core.engineio._budget`): past its high-water mark the
-  backend is told to stop reading the session's WebSocket and volatile packets are dropped
-  (``writable`` is False); past the limit the session closes, and its WebSocket is cut rather
-  than drained. A long-poll answer carries at most about ``max_http_buffer_size`` bytes of
-  packets; the next GET gets the rest, so no answer (nor its compression) grows with a backlog.
+* **Output limit.** Bytes queued and not yet written count against ``max_buffered_bytes``
+  (:mod:`~sio_core.engineio._budget`): past its high-water mark the backend stops reading the
+  WebSocket and volatile packets are dropped; past the limit the session closes, its WebSocket
+  cut rather than drained. A long-poll answer carries about ``max_http_buffer_size`` at most.
 * **Packet events.** A session under ``watched`` reports Node's ``socket.conn`` traffic:
   each packet from the client before acting on it, each packet put in the outbox, and each
   time the outbox is handed to the transport. Unwatched, these cost one boolean test.
@@ -37,17 +35,9 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
-from collections.abc import Callable
-
-from sio_core._deadlines import Deadlines
-from sio_core.config import EngineConfig
 from sio_core.engineio import _answers as answers
 from sio_core.engineio._budget import OVERFLOW, OutputBudget
 from sio_core.engineio._events import (
-    Event,
     HttpResponseReady,
     MessageReceived,
     PacketCreated,
@@ -69,55 +59,20 @@ from sio_core.engineio._packets import (
     encode_payload,
     packet_size,
 )
-from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError
+from sio_core.engineio._session_context import (
+    CLOSE_TIMEOUT,
+    SessionContext,
+    SessionState,
+    Timer,
+    Transport,
+)
+from sio_core.errors import DisconnectReason, RemoteProtocolError
 from sio_core.http import HttpRequest
-
-CLOSE_TIMEOUT = 30.0
-"""How long a forced close waits on polling for the GET that collects the close packet (Node's)."""
 
 _FORCED = frozenset({DisconnectReason.FORCED_CLOSE, DisconnectReason.SERVER_SHUTTING_DOWN})
 
 _NAMES = {kind: kind.name.lower() for kind in PacketType}
 """Node's names of the packet types (``"ping"``, ``"message"``...), as packet events carry them."""
-
-
-class Transport(str, enum.Enum):
-    """The two transports of Engine.IO v4."""
-
-    POLLING = "polling"
-    WEBSOCKET = "websocket"
-
-
-class SessionState(enum.Enum):
-    """Where a session is in its life."""
-
-    OPEN = "open"
-    UPGRADING = "upgrading"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-class Timer(str, enum.Enum):
-    """The deadlines a session can have armed, keyed ``(sid, Timer)``."""
-
-    PING = "ping"
-    PONG = "pong"
-    UPGRADE = "upgrade"
-    CLOSE = "close"
-
-
-@dataclasses.dataclass(slots=True)
-class SessionContext:
-    """What sessions share with their server: options, the event list, deadlines and indexes."""
-
-    config: EngineConfig
-    emit: Callable[[Event], None]
-    deadlines: Deadlines[tuple[str, Timer]]
-    mark_dirty: Callable[[Session], None]
-    forget: Callable[[Session], None]
-    held_gets: dict[int, Session] = dataclasses.field(default_factory=dict)
-    websockets: dict[int, Session] = dataclasses.field(default_factory=dict)
-    now: float = 0.0
 
 
 class Session:
@@ -130,37 +85,18 @@ class Session:
         self.transport = transport
         self.request = request
         self.state = SessionState.OPEN
-        self.outbox: list[Packet] = []
         self.ws_id: int | None = None
         self._ctx = ctx
         self._held_get: answers.HeldGet | None = None
         self._probe_ws: int | None = None
         self._probe_received = False
         self._budget = OutputBudget(ctx.config.max_buffered_bytes)
+        self.outbox = self._budget.outbox
         self.watched = False
         """Whether packet events are reported (off by default: they cost an object a packet)."""
         self._arm(Timer.PING, ctx.config.ping_interval)
 
-    # -- handshake ------------------------------------------------------------------------
-
-    def open_packet(self) -> Packet:
-        """The ``open`` packet announcing the sid, the upgrades and the heartbeat settings."""
-        config = self._ctx.config
-        upgrades = (
-            ["websocket"]
-            if self.transport is Transport.POLLING
-            and config.allow_upgrades
-            and "websocket" in config.transports
-            else []
-        )
-        handshake = {
-            "sid": self.sid,
-            "upgrades": upgrades,
-            "pingInterval": round(config.ping_interval * 1000),
-            "pingTimeout": round(config.ping_timeout * 1000),
-            "maxPayload": config.max_http_buffer_size,
-        }
-        return Packet(PacketType.OPEN, json.dumps(handshake, separators=(",", ":")))
+    # -- transports ----------------------------------------------------------------------
 
     def attach_websocket(self, ws_id: int) -> None:
         """Make WebSocket ``ws_id`` this session's transport (a WebSocket-only session)."""
@@ -203,8 +139,7 @@ class Session:
             return False
         if self.watched:
             self._ctx.emit(PacketCreated(sid=self.sid, type=_NAMES[packet.type], data=packet.data))
-        self.outbox.append(packet)
-        self._budget.queued += size
+        self.outbox.append(packet, size)
         self._ctx.mark_dirty(self)
         self._update_flow()
         return True
@@ -214,9 +149,7 @@ class Session:
         if not self.outbox:
             return
         if self.transport is Transport.WEBSOCKET and self.ws_id is not None:
-            messages = tuple(encode_packet(packet) for packet in self.outbox)
-            self.outbox.clear()
-            self._budget.queued = 0
+            messages = tuple(encode_packet(packet) for packet in self.outbox.take_all())
             self.write_websocket(self.ws_id, messages)
             self._report_drained()
         elif self._held_get is not None:
@@ -247,7 +180,8 @@ class Session:
     def receive_poll(self, held: answers.HeldGet) -> None:
         """A long-polling GET: answer it now if there is output, else hold it."""
         if self._held_get is not None:
-            self._ctx.emit(_refusal(held.request_id, held.headers))
+            refusal = answers.bad_request(held.headers)
+            self._ctx.emit(HttpResponseReady(request_id=held.request_id, response=refusal))
             self.close(DisconnectReason.TRANSPORT_ERROR, "overlap from client")
             return
         self._held_get = held
@@ -292,26 +226,12 @@ class Session:
         the same payload would be lost (Node, too, closes only once the outbox has drained).
         """
         if self.outbox:
-            return self._take_answer_slice()
+            packets = self.outbox.take_slice(self._ctx.config.max_http_buffer_size)
+            self._update_flow()
+            return packets
         if self.state is SessionState.CLOSING:
             return [Packet(PacketType.CLOSE)]
         return [Packet(PacketType.NOOP)]
-
-    def _take_answer_slice(self) -> list[Packet]:
-        """The oldest packets, up to about ``max_http_buffer_size`` bytes (one at least): the
-        client's next GET gets the rest, so one answer never grows with the backlog."""
-        limit = self._ctx.config.max_http_buffer_size
-        count, total = 0, 0
-        for packet in self.outbox:
-            size = packet_size(packet)
-            if count and total + size > limit:
-                break
-            count, total = count + 1, total + size
-        packets = self.outbox[:count]
-        del self.outbox[:count]
-        self._budget.queued -= total
-        self._update_flow()
-        return packets
 
     def _forget_held_get(self) -> answers.HeldGet:
         assert self._held_get is not None
@@ -516,11 +436,6 @@ class Session:
 
     def _set_closed(self) -> None:
         self.state = SessionState.CLOSED
-        self.outbox.clear()
         self._budget = OutputBudget(self._budget.limit)
+        self.outbox = self._budget.outbox
         self._ctx.forget(self)
-
-
-def _refusal(request_id: int, headers: answers.Headers) -> HttpResponseReady:
-    response = answers.error_response(EngineErrorCode.BAD_REQUEST, None, headers)
-    return HttpResponseReady(request_id=request_id, response=response)

@@ -51,28 +51,27 @@ from typing import Any
 
 from sio_core.cluster import ClassicRedisFormat, ClusterFormat
 from sio_core.config import SocketConfig
-from sio_core.engineio._events import Event, MessageReceived, SessionClosed, SessionOpened
+from sio_core.engineio._events import Event
 from sio_core.engineio._server import EngineServer
 from sio_core.errors import (
     AckAbandonReason,
     DisconnectReason,
     LocalProtocolError,
-    RemoteProtocolError,
 )
 from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
 from sio_core.socketio import packets
 from sio_core.socketio._acks import Acks
 from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
-from sio_core.socketio._client import Client
 from sio_core.socketio._cluster_channels import ClusterChannels
 from sio_core.socketio._cluster_node import ClusterNode
-from sio_core.socketio._events import AckAbandoned, EventReceived, SocketErrored
+from sio_core.socketio._events import AckAbandoned
+from sio_core.socketio._inbound import Inbound
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
 from sio_core.socketio._recovery import Recovery
 from sio_core.socketio._shared import Shared
-from sio_core.socketio._socket import Handshake, Socket, SocketState
+from sio_core.socketio._socket import Socket, SocketState
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio.packets import Packet, PacketType
 from sio_core.stats import ServerStats
@@ -111,7 +110,6 @@ class SocketServer:
         self.parser: packets.Parser = parser or packets.JsonParser()
         self.node_id = node_id
         self._engine = EngineServer(self.config.engine, id_generator=id_generator)
-        self._new_id = id_generator
         self._events: list[Event] = []
         self._acks = Acks()
         self._now = 0.0
@@ -130,6 +128,9 @@ class SocketServer:
         self._cluster = ClusterNode(self._local, shared, channels=channels, new_id=id_generator)
         self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
+        self._inbound = Inbound(
+            self.config, self._sockets, self.namespaces, self._cluster, shared, id_generator
+        )
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
 
@@ -277,92 +278,12 @@ class SocketServer:
         if client is not None:
             self._sockets.close_connection(client)
 
-    # -- from Engine.IO --------------------------------------------------------------------
-
     def _pull(self) -> None:
         while engine_events := self._engine.events():
             for event in engine_events:
-                self._translate(event)
+                self._inbound.translate(event)
 
-    def _translate(self, event: Event) -> None:
-        if isinstance(event, MessageReceived):
-            self._receive_message(event.sid, event.data)
-            return
-        if isinstance(event, SessionOpened):
-            deadline = self._now + self.config.connect_timeout
-            self._sockets.open_client(event.sid, event.request, deadline)
-        elif isinstance(event, SessionClosed):
-            client = self._sockets.client(event.sid)
-            if client is not None:
-                self._sockets.close_client(client, event.reason, close_engine=False)
-        self._events.append(event)
-
-    def _receive_message(self, sid: str, data: str | bytes) -> None:
-        client = self._sockets.client(sid)
-        if client is None:
-            return
-        try:
-            packet = client.decoder.feed(data)
-        except RemoteProtocolError as error:
-            self._decode_error(client, error)
-            return
-        if packet is not None:
-            self._receive_packet(client, packet)
-
-    def _decode_error(self, client: Client, error: RemoteProtocolError) -> None:
-        """Node: each socket gets an ``error`` event, then the connection is closed."""
-        for socket in client.sockets.values():
-            self._events.append(SocketErrored(socket_id=socket.id, message=error.message))
-        self._sockets.close_connection(client)
-
-    def _receive_packet(self, client: Client, packet: Packet) -> None:
-        socket = client.sockets.get(packet.nsp)
-        kind = packet.type
-        if kind is PacketType.CONNECT and socket is None and packet.nsp not in client.connecting:
-            self._connect(client, packet)
-        elif socket is None or kind in (PacketType.CONNECT, PacketType.CONNECT_ERROR):
-            self._sockets.close_client(client, DisconnectReason.FORCED_SERVER_CLOSE)
-        elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-            self._receive_event(socket, packet)
-        elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
-            assert packet.id is not None
-            self._receive_ack(socket, packet.id, tuple(packet.data))
-        else:
-            self._sockets.close_socket(socket, DisconnectReason.CLIENT_NAMESPACE_DISCONNECT)
-
-    def _receive_ack(self, socket: Socket, ack_id: int, args: tuple[Any, ...]) -> None:
-        """A client answered: the server's own emit or broadcast, or another node's broadcast."""
-        if not self._cluster.relay_answer(socket.id, ack_id, args):
-            self._events.extend(self._acks.answer(socket.id, ack_id, args))
-
-    def _receive_event(self, socket: Socket, packet: Packet) -> None:
-        name, *args = packet.data
-        event = name if isinstance(name, str) else str(name)  # JS keys numeric names as strings
-        if packet.id is not None:
-            self._acks.owe(socket.id, packet.id)
-        self._events.append(
-            EventReceived(
-                socket_id=socket.id,
-                nsp=socket.nsp,
-                event=event,
-                args=tuple(args),
-                ack_id=packet.id,
-            )
-        )
-
-    # -- connecting: the middleware decision point, then the hold ------------------------------
-
-    def _connect(self, client: Client, packet: Packet) -> None:
-        auth = packet.data if isinstance(packet.data, dict) else {}
-        namespace = self.namespaces.resolve(packet.nsp, auth)
-        if namespace is None:
-            error = Packet(PacketType.CONNECT_ERROR, packet.nsp, {"message": "Invalid namespace"})
-            self._sockets.send_to_session(client.sid, error)
-            return
-        handshake = Handshake.from_request(client.request, auth)
-        restored = self._recovery and self._recovery.restore(namespace.name, auth, self._now)
-        if not (restored and self._sockets.recover(client, namespace.name, handshake, restored)):
-            self._sockets.ask(client, self._new_id(), namespace.name, handshake)
+    # -- connecting: the middleware decision, then the hold ----------------------------------
 
     def accept(self, socket_id: str) -> None:
         """Let a connecting socket in: it joins its own room and the client is sent its id.
