@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sio_anyio._backoff import Backoff
+from sio_anyio._extras import MissingExtra
 from sio_anyio._handlers import AppHandler
 from sio_anyio._http import Fallback
 from sio_anyio._redis_status import RedisUnavailable
@@ -64,6 +65,7 @@ __all__ = [
     "EmitterOperator",
     "EngineIOServer",
     "Fallback",
+    "MissingExtra",
     "Namespace",
     "ParentNamespace",
     "RedisAdapter",

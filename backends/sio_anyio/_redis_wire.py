@@ -11,12 +11,14 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import anyio.abc
 
+from sio_anyio._extras import require
 from sio_anyio._redis_status import BusMessage
 
 with warnings.catch_warnings():
     # coredis builds sets such as {b"PONG", "PONG"} when it is imported; under ``python -bb``
     # (how the tests run) building them raises BytesWarning. Nothing of ours is hidden here.
     warnings.simplefilter("ignore", BytesWarning)
+    require("coredis", "redis", feature="sio_anyio's Redis adapters and emitter")
     import coredis
     from coredis.connection import (
         BaseConnection,

@@ -20,6 +20,8 @@ from typing import Protocol
 import anyio
 import anyio.abc
 
+from sio_anyio._extras import require
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -37,7 +39,11 @@ def run_server(server: Servable, host: str, port: int, *, backend: str = "asynci
     """Serve on ``host:port`` with the chosen event loop until interrupted.
 
     After the interrupt, SIGINT and SIGTERM stay ignored: the process is exiting.
+
+    :raises MissingExtra: ``backend="trio"`` without trio installed.
     """
+    if backend == "trio":
+        require("trio", "trio", feature='run_server(backend="trio")')
     options = {"use_uvloop": True} if backend == "asyncio" and _has_uvloop() else {}
     anyio.run(_serve_until_signalled, server, host, port, backend=backend, backend_options=options)
 
