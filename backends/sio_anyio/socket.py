@@ -73,7 +73,10 @@ class Socket(EventEmitter, Generic[D]):
         """Whether connection state recovery brought this socket back: the same id, rooms and
         ``data`` as before a short disconnection, and the events it missed sent first."""
         self._context = context
-        self._data: D = context.query(lambda core: _data(core, socket_id))
+        record = context.query(lambda core: core.socket(socket_id))
+        self._record: object = record
+        """The core's record of this socket: recovery under the same id makes another one."""
+        self._data: D = record.data if record is not None else {}
         self._middlewares: list[Listener] = []
         self._any: list[Listener] = []
         self._any_outgoing: list[Listener] = []
@@ -264,7 +267,7 @@ class Socket(EventEmitter, Generic[D]):
             await self._answer(handlers, args, received.ack_id)
 
     async def _answer(self, handlers: list[Listener], args: list[Any], ack_id: int) -> None:
-        ack = Ack(self._context, self.id, ack_id)
+        ack = Ack(self._context, self.id, self._record, ack_id)
         first, *others = handlers
         try:
             if wants_ack(first):
@@ -285,24 +288,36 @@ class Socket(EventEmitter, Generic[D]):
 
 
 class Ack:
-    """Answers the client's event once; later calls do nothing, as Node's callback does.
+    """Answers the client's event once; later calls do nothing, as Node's callback does, and
+    neither does a call after the socket has left (even if it has recovered since).
 
     An answer that cannot be sent raises :class:`~sio_core.errors.EncodeError` (a
     ``TypeError``) naming the argument, and does not count: the ack can still be called.
     """
 
-    def __init__(self, context: Context, socket_id: str, ack_id: int) -> None:
+    def __init__(self, context: Context, socket_id: str, record: object, ack_id: int) -> None:
         self._context = context
         self._socket_id = socket_id
+        self._record = record
         self._ack_id = ack_id
         self.sent = False
 
     def __call__(self, *args: Any) -> None:
         if self.sent:
             return
-        socket_id, ack_id = self._socket_id, self._ack_id
-        self._context.command(lambda core: core.ack(socket_id, ack_id, args))
+        socket_id, record, ack_id = self._socket_id, self._record, self._ack_id
+        self._context.command(lambda core: _answer_if_there(core, socket_id, record, ack_id, args))
         self.sent = True
+
+
+def _answer_if_there(
+    core: SocketServer, socket_id: str, record: object, ack_id: int, args: tuple[Any, ...]
+) -> None:
+    """Answer, unless the socket that was asked has left since: then the answer is dropped, as
+    Node drops it. A socket recovered under the same id is another socket: its client's acks
+    since the reconnection carry new ids, and the ones it asked before are no longer owed."""
+    if record is not None and core.socket(socket_id) is record:
+        core.ack(socket_id, ack_id, args)
 
 
 def _as_ack_args(result: Any) -> tuple[Any, ...]:
@@ -310,11 +325,6 @@ def _as_ack_args(result: Any) -> tuple[Any, ...]:
     if result is None:
         return ()
     return result if isinstance(result, tuple) else (result,)
-
-
-def _data(core: SocketServer, socket_id: str) -> Any:
-    record = core.socket(socket_id)
-    return record.data if record is not None else {}
 
 
 def _set_data(core: SocketServer, socket_id: str, value: Any) -> None:

@@ -82,3 +82,45 @@ async def test_a_socket_that_could_not_recover_is_fresh_and_meets_the_middleware
     assert not second_recovered
     assert first_id != second_id
     assert len(visits.middleware_saw.items) == 2
+
+
+async def test_an_answer_to_a_socket_that_left_and_recovered_since_is_dropped(wire) -> None:
+    """The ack belongs to the socket that was asked; the recovered socket under the same id is
+    another one, as in Node, and the late answer neither reaches it nor fails the handler."""
+    visits = Visits(wire)
+    release = anyio.Event()
+    outcome = wire.Seen()
+
+    async def slow(*args: object, ack) -> None:
+        await release.wait()
+        try:
+            ack("late")
+        except Exception as error:
+            outcome(repr(error))
+        else:
+            outcome("answered")
+
+    def on_connection(socket) -> None:
+        socket.on("slow", slow)
+        socket.conn.on("close", closed)  # the socket's own events wait for the slow handler
+
+    closed = wire.Seen()
+    visits.io.on("connection", on_connection)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(visits.io) as port:
+            client = await wire.sio(port)
+            reply = await client.join()
+            visits.io.emit("news")
+            (_, offset) = (await client.receive()).data
+            await client.emit("slow", ack_id=7)
+            await client.aclose()
+            await closed.wait_for(1)
+            back = await wire.sio(port)
+            await back.join(auth={"pid": reply.data["pid"], "offset": offset})
+            await visits.connected.wait_for(2)
+            release.set()
+            assert await outcome.wait_for(1) == ["answered"]
+            visits.io.emit("after")
+            packet = await back.receive()
+            await back.aclose()
+    assert packet.data[0] == "after"
