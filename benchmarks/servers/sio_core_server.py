@@ -9,6 +9,10 @@ Every socket joins room ``all`` on connection; ``echo`` acknowledges with its pa
 from __future__ import annotations
 
 import argparse
+import signal
+import tracemalloc
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from sio_anyio import Server, Socket, run_server
@@ -40,8 +44,27 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.add_argument(
+        "--trace-memory",
+        type=Path,
+        help="trace allocations; each SIGUSR1 dumps a tracemalloc snapshot to PATH.<n>",
+    )
     options = parser.parse_args()
+    if options.trace_memory is not None:
+        _dump_snapshots_on_signal(options.trace_memory)
     run_server(build_server(), options.host, options.port, backend=options.backend)
+
+
+def _dump_snapshots_on_signal(path: Path) -> None:
+    tracemalloc.start(8)
+    count = 0
+
+    def dump(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal count
+        tracemalloc.take_snapshot().dump(f"{path}.{count}")
+        count += 1
+
+    signal.signal(signal.SIGUSR1, dump)
 
 
 if __name__ == "__main__":
