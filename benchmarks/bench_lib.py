@@ -38,11 +38,21 @@ LOAD_CPU = "1"
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSpec:
-    """One benchmarked server: a short key, a label for tables, and its command for a port."""
+    """One benchmarked server: a short key, a label for tables, and its command for a port.
+
+    ``only`` names the scenarios it can run when it cannot run them all (the ceiling speaks just
+    enough of the protocol for some); ``ours`` marks sio-core, whose figures are also given as a
+    fraction of the ceiling's.
+    """
 
     key: str
     label: str
     command: Callable[[int], list[str]]
+    only: frozenset[str] | None = None
+    ours: bool = False
+
+    def runs(self, scenario: str) -> bool:
+        return self.only is None or scenario in self.only
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,13 +77,23 @@ def _node(port: int) -> list[str]:
     return ["node", str(BENCH / "servers" / "node_server.mjs"), "--port", str(port)]
 
 
+def _ceiling(port: int) -> list[str]:
+    return [str(PROJECT_PYTHON), str(BENCH / "servers" / "ws_ceiling.py"), "--port", str(port)]
+
+
+# What the bare wsproto server answers: WebSocket-only connections and echo acks, nothing else.
+CEILING_SCENARIOS = frozenset({"memory", "connect-ws", "echo-small", "echo-16k", "binary-64k"})
 SERVERS = (
-    ServerSpec(key="sio-asyncio", label="sio-core asyncio", command=_sio_core("asyncio")),
-    ServerSpec(key="sio-trio", label="sio-core trio", command=_sio_core("trio")),
+    ServerSpec(
+        key="sio-asyncio", label="sio-core asyncio", command=_sio_core("asyncio"), ours=True
+    ),
+    ServerSpec(key="sio-trio", label="sio-core trio", command=_sio_core("trio"), ours=True),
     ServerSpec(key="pysio", label="python-socketio", command=_pysio),
     ServerSpec(key="node", label="node socket.io", command=_node),
+    ServerSpec(key="ceiling", label="wsproto ceiling", command=_ceiling, only=CEILING_SCENARIOS),
 )
 BASELINE = "pysio"
+CEILING = "ceiling"
 
 
 def scenarios(echo_seconds: float) -> list[Scenario]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+CEILING_HEADER = "\u00d7 ceiling"  # the column of sio-core's ratios to the wsproto ceiling
+
 INTRO = """\
 # Benchmarks
 
@@ -11,7 +13,8 @@ sio-core (on asyncio and on trio) against python-socketio's `AsyncServer` on uvi
 official Node `socket.io` server, all driven by the same load generator: the official
 `socket.io-client` in one Node process (`benchmarks/load.mjs`). Every server runs the same
 handlers (`benchmarks/servers/`): on connection the socket joins room `all`; `echo` acknowledges
-with its payload; `fanout` (n) makes the server emit n `tick` messages to room `all`.
+with its payload; `fanout` (n) makes the server emit n `tick` messages to room `all`. A fifth,
+the wsproto ceiling, is no Socket.IO server but the floor under one (see below).
 Regenerate this page and its plots with `make bench` (about 8 minutes).
 """
 
@@ -35,6 +38,16 @@ core), so that the aftermath of one scenario (5000 sockets closing, say) is not 
   200 000 deliveries over the time from the request until the last client got its last message.
 - **memory**: server RSS (`VmRSS` of `/proc/PID/status`) after one warm-up connection, then with
   1000 and 5000 idle WebSocket clients (1 s settle each); per connection = (RSS5000 - RSS0)/5000.
+
+**The wsproto ceiling** (`benchmarks/servers/ws_ceiling.py`) is a bare WebSocket server on the
+same stack as sio-core (wsproto on an asyncio `Protocol`, on uvloop when installed) with no
+Engine.IO or Socket.IO code: it accepts the upgrade, sends an Engine.IO open packet offering no
+upgrade, answers the Socket.IO CONNECT, and turns each `42<id>["echo",P]` into `43<id>[P]` (and
+`451-<id>[...]` into `461-<id>[...]`, sending the attachment back verbatim) by slicing the text,
+without parsing JSON. Every frame still goes through wsproto both ways, so it pays what any
+Python server on wsproto pays per message and nothing more. It runs in the same rounds as the
+others, on the scenarios it can serve: connect WS-only, the three echoes and memory; polling and
+fan-out are beyond it (`—`).
 """
 
 READING = """\
@@ -42,16 +55,21 @@ READING = """\
 
 Each cell is the median over {runs} rounds with the min-max spread in parentheses; `vs py-sio` is
 the ratio of medians to python-socketio (above 1 is better for rates, below 1 for latency and
-memory). `!` marks a cell where the load generator used more than 0.9 of a core in some run:
-there, the client side may be the limit and the server's figure is a lower bound. The CPU table
+memory), and `{ceiling}`, for sio-core, the ratio of medians to the wsproto ceiling (the share of
+the bare server's rate sio-core reaches). `—` marks a scenario the server does not run.
+`!` marks a cell where the load generator used more than 0.9 of a core in some run:
+there, the client side may be the limit and the server's figure is a lower bound; on a ratio,
+it marks the reference so bounded, which makes a rate's ratio an upper bound (the ceiling, the
+fastest Python server here, is the likeliest to be held back by the client). The CPU table
 gives, per scenario, the server's median CPU and the load generator's highest, in cores: a
 server near 1.00 is the bottleneck, as intended.
 
 Caveats: one 2-core machine, one client process; python-socketio runs on uvicorn's defaults
-from `uvicorn[standard]` (uvloop and httptools), whereas sio-core on asyncio uses the standard
-library's event loop; uvicorn's WebSocket permessage-deflate, on by default, is turned off
-(`ws_per_message_deflate=False`) because Node's socket.io and sio-core do not compress by
-default; the Node client may itself bound the fastest server.
+from `uvicorn[standard]` (uvloop and httptools), and sio-core on asyncio and the ceiling run on
+uvloop when the project's venv has it (see the versions); uvicorn's WebSocket
+permessage-deflate, on by default, is turned off (`ws_per_message_deflate=False`) because
+Node's socket.io and sio-core do not compress by default; the Node client may itself bound the
+fastest server.
 """
 
 
@@ -80,7 +98,7 @@ def render(
             notes,
             "",
             SCENARIOS.format(echo_seconds=f"{context['echo_seconds']:g}"),
-            READING.format(runs=context["runs"]),
+            READING.format(runs=context["runs"], ceiling=CEILING_HEADER),
             "## Plots\n",
             images,
             "\nRaw numbers of every run: [benchmarks/results.json](benchmarks/results.json).\n",

@@ -13,12 +13,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench_lib import BASELINE, BENCH, PROJECT_PYTHON, ROOT, SERVERS, pinning
-from bench_markdown import render
+from bench_lib import BASELINE, BENCH, CEILING, PROJECT_PYTHON, ROOT, SERVERS, ServerSpec, pinning
+from bench_markdown import CEILING_HEADER, render
 from bench_plots import write_plots
 
 Runs = dict[str, list[dict[str, dict[str, Any]]]]
 SATURATED = 0.9  # load generator CPU, in cores, past which its numbers are suspect
+NOT_RUN = "\u2014"  # a scenario the server cannot run (the ceiling's fan-out, say)
+RATIO_HEADERS = {BASELINE: "vs py-sio", CEILING: CEILING_HEADER}
+CEILING_BOUND = (
+    "; the load generator, not the ceiling, may be the limit here: the ceiling's figure is a"
+    " lower bound, so sio-core's x ceiling ratios for it are upper bounds"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,6 +130,8 @@ def saturated(runs: Runs, server: str, scenario: str) -> bool:
 
 def cell(runs: Runs, server: str, metric: Metric) -> str:
     """``median (min-max)``, with ``!`` when the load generator was saturated in some run."""
+    if not _spec(server).runs(metric.scenario):
+        return NOT_RUN
     found = samples(runs, server, metric)
     if not found:
         return "n/a"
@@ -132,34 +140,49 @@ def cell(runs: Runs, server: str, metric: Metric) -> str:
     return f"{fmt(median)} ({fmt(min(found))}-{fmt(max(found))}){flag}"
 
 
-def ratio(runs: Runs, server: str, metric: Metric) -> str:
-    mine, base = samples(runs, server, metric), samples(runs, BASELINE, metric)
+def ratio(runs: Runs, server: str, metric: Metric, reference: str) -> str:
+    """The ratio of medians to ``reference``'s.
+
+    ``!`` when the load generator may have bounded the reference: its figure is then a lower
+    bound, and a rate's ratio to it an upper bound.
+    """
+    if not (_spec(server).runs(metric.scenario) and _spec(reference).runs(metric.scenario)):
+        return NOT_RUN
+    mine, base = samples(runs, server, metric), samples(runs, reference, metric)
     if not mine or not base or statistics.median(base) == 0:
         return "n/a"
-    return f"x{statistics.median(mine) / statistics.median(base):.2f}"
+    flag = " !" if saturated(runs, reference, metric.scenario) else ""
+    return f"x{statistics.median(mine) / statistics.median(base):.2f}{flag}"
+
+
+def _spec(key: str) -> ServerSpec:
+    return next(spec for spec in SERVERS if spec.key == key)
 
 
 def _servers(runs: Runs) -> list[tuple[str, str]]:
     return [(spec.key, spec.label) for spec in SERVERS if spec.key in runs]
 
 
+def references(runs: Runs, server: str) -> list[str]:
+    """What a server's figures are divided by: python-socketio, and for sio-core the ceiling."""
+    wanted = [BASELINE] if server != BASELINE else []
+    wanted += [CEILING] if _spec(server).ours else []
+    return [reference for reference in wanted if reference in runs]
+
+
 def table(runs: Runs) -> str:
-    """The markdown table: one row per metric, each server's cell then its ratio to baseline."""
+    """The markdown table: one row per metric, each server's cell then its ratios."""
     header, rule = ["metric"], ["---"]
     for key, label in _servers(runs):
-        header.append(label)
-        rule.append("---:")
-        if key != BASELINE:
-            header.append("vs py-sio")
-            rule.append("---:")
+        header += [label, *(RATIO_HEADERS[reference] for reference in references(runs, key))]
+        rule += ["---:"] * (1 + len(references(runs, key)))
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
     for metric in METRICS:
         arrow = "higher" if metric.higher_is_better else "lower"
         row = [f"{metric.label} ({arrow} is better)"]
         for key, _ in _servers(runs):
             row.append(cell(runs, key, metric))
-            if key != BASELINE:
-                row.append(ratio(runs, key, metric))
+            row += [ratio(runs, key, metric, reference) for reference in references(runs, key)]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -176,7 +199,8 @@ def cpu_table(runs: Runs) -> str:
             server = [r["server_cpu"] for r in results if r.get("server_cpu") is not None]
             load = [r["loadgen_cpu"] for r in results if r.get("loadgen_cpu") is not None]
             shown_server = f"{statistics.median(server):.2f}" if server else "n/a"
-            row.append(f"{shown_server} / {max(load):.2f}" if load else "n/a")
+            shown = f"{shown_server} / {max(load):.2f}" if load else "n/a"
+            row.append(shown if _spec(key).runs(scenario) else NOT_RUN)
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -194,6 +218,7 @@ def warnings(runs: Runs) -> list[str]:
                     out.append(
                         f"LOADGEN SATURATED: {scenario} on {label}, run {index}: "
                         f"load generator at {result['loadgen_cpu']:.2f} of a core"
+                        + (CEILING_BOUND if key == CEILING else "")
                     )
     return out
 
@@ -219,11 +244,19 @@ def machine() -> str:
     return f"{model}, nproc={nproc}, MemTotal {meminfo}, Linux {platform.release()}"
 
 
-PROJECT_VERSIONS = (
-    "import json, sys; from importlib import metadata as m; "
-    "print(json.dumps({'python': sys.version.split()[0], "
-    "**{n: m.version(n) for n in ('sio-core', 'anyio', 'h11', 'wsproto', 'trio')}}))"
-)
+PROJECT_VERSIONS = """
+import json, sys
+from importlib import metadata as m
+def version(name):
+    try:
+        return m.version(name)
+    except m.PackageNotFoundError:
+        return "not installed"
+found = {"python": sys.version.split()[0]}
+found.update({n: version(n) for n in ("sio-core", "anyio", "h11", "wsproto", "trio")})
+found["uvloop (project venv: sio-core, ceiling)"] = version("uvloop")
+print(json.dumps(found))
+"""
 
 
 def versions() -> dict[str, str]:
