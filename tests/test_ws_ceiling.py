@@ -5,12 +5,11 @@ A wsproto client feeds bytes to the server's Protocol with no socket and reads w
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from script_module import load_script
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -24,16 +23,7 @@ from wsproto.events import (
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "servers" / "ws_ceiling.py"
 
 
-def _load_ceiling() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ws_ceiling", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ceiling = _load_ceiling()
+ceiling = load_script(SCRIPT, "ws_ceiling")
 
 
 class FakeTransport:

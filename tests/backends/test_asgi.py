@@ -7,7 +7,6 @@ test reads as its native twin: what the native server does, the ASGI app does to
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ import hypercorn
 import hypercorn.trio
 import pytest
 import uvicorn
+from script_module import load_script
 from sio_anyio import EngineIOServer, Server, Socket
 from sio_anyio.asgi import ASGIApp
 from wsproto import ConnectionType, WSConnection
@@ -393,12 +393,7 @@ async def test_mount_prefix_in_root_path_is_part_of_the_path() -> None:
 
 
 def load_example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLES / f"{name}.py", f"example_{name}")
 
 
 @pytest.mark.parametrize("example", ["asgi_fastapi", "asgi_starlette"])

@@ -6,7 +6,6 @@ both listen, an admin's announcement reaches a public client, and Ctrl-C closes 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import signal
 import subprocess
@@ -16,6 +15,7 @@ from types import ModuleType
 
 import anyio
 import pytest
+from script_module import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "two_servers.py"
@@ -23,12 +23,7 @@ TIMEOUT = 5
 
 
 def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("two_servers_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLE, "two_servers_example")
 
 
 @pytest.mark.anyio
