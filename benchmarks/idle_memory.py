@@ -63,7 +63,23 @@ async def idle_client(port: int) -> asyncio.StreamWriter:
     await _read_frame(reader)  # the open packet
     writer.write(_masked_text(b"40"))
     await _read_frame(reader)  # the CONNECT reply
+    _PONGS.add(asyncio.create_task(_answer_pings(reader, writer)))
     return writer
+
+
+_PONGS: set[asyncio.Task[None]] = set()
+"""The clients' ping answerers (kept referenced: asyncio holds tasks weakly)."""
+
+
+async def _answer_pings(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Stay connected: a client that misses pings is closed after ping_interval + ping_timeout,
+    which tracing can make shorter than the time 5000 connections take to open."""
+    try:
+        while True:
+            if await _read_frame(reader) == b"2":
+                writer.write(_masked_text(b"3"))
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> bytes:
