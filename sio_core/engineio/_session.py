@@ -69,6 +69,7 @@ from sio_core.engineio._packets import (
     encode_payload,
     packet_size,
 )
+from sio_core.engineio._traffic import TrafficCounter
 from sio_core.errors import DisconnectReason, EngineErrorCode, RemoteProtocolError
 from sio_core.http import HttpRequest
 
@@ -118,6 +119,7 @@ class SessionContext:
     held_gets: dict[int, Session] = dataclasses.field(default_factory=dict)
     websockets: dict[int, Session] = dataclasses.field(default_factory=dict)
     now: float = 0.0
+    traffic: TrafficCounter | None = None
 
 
 class Session:
@@ -203,6 +205,8 @@ class Session:
             return False
         if self.watched:
             self._ctx.emit(PacketCreated(sid=self.sid, type=_NAMES[packet.type], data=packet.data))
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.sent(packet.data)
         self.outbox.append(packet)
         self._budget.queued += size
         self._ctx.mark_dirty(self)
@@ -435,6 +439,8 @@ class Session:
         kind = packet.type
         if self.watched:
             self._ctx.emit(PacketReceived(sid=self.sid, type=_NAMES[kind], data=packet.data))
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.received(packet.data)
         if kind is PacketType.MESSAGE:
             self._ctx.emit(MessageReceived(sid=self.sid, data=packet.data))
         elif kind is PacketType.PONG:
@@ -489,6 +495,8 @@ class Session:
                 self.flush()
             self._close_websocket()
             self._set_closed()
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.closed(reason)
         self._ctx.emit(SessionClosed(sid=self.sid, reason=reason, description=description))
 
     def _close_polling(self, reason: DisconnectReason, *, forced: bool) -> None:
