@@ -102,11 +102,13 @@ class Context:
                 tasks.cancel_scope.cancel()
                 self._tasks = None
 
-    def spawn(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Run ``function(*args)`` in a task of its own (dropped when not serving)."""
-        if self._tasks is not None:
-            self._running.add()
-            self._tasks.start_soon(self._tracked, function, *args)
+    def spawn(self, function: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        """Run ``function(*args)`` in a task of its own; False if dropped (not serving)."""
+        if self._tasks is None:
+            return False
+        self._running.add()
+        self._tasks.start_soon(self._tracked, function, *args)
+        return True
 
     def spawn_untracked(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Like :meth:`spawn`, for a task :meth:`tasks_finished` does not wait for (one that
