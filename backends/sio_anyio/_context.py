@@ -7,7 +7,8 @@ nor the core: they get this context, which lets them
 - hold and release a socket's CONNECT (:meth:`Context.accept_connect`,
   :meth:`Context.release_connect`);
 - run application code in tasks of their own (:meth:`Context.spawn`), and tell whether the
-  caller is one of them (:attr:`Context.in_spawned_task`);
+  caller is one of them (:attr:`Context.in_spawned_task`); run a service for as long as the
+  server runs (:meth:`Context.add_service`);
 - wait for acknowledgements (:attr:`Context.acks`);
 - ask the cluster adapter, if any, how many other servers will answer (:meth:`Context.peers`).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,6 +31,8 @@ from sio_anyio._driver import Driver
 from sio_core import SocketServer
 
 T = TypeVar("T")
+
+logger = logging.getLogger("sio_anyio")
 
 _RUNNING_FOR: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
     "sio_anyio_running_for", default=None
@@ -50,6 +54,7 @@ class Context:
         """The link to the other nodes; ``None`` for a server alone (in memory)."""
         self._tasks: anyio.abc.TaskGroup | None = None
         self._running = InFlight()
+        self._services: list[Callable[[], Awaitable[None]]] = []
 
     # -- the core -------------------------------------------------------------------------
 
@@ -96,6 +101,8 @@ class Context:
         """While serving: :meth:`spawn` starts tasks here; they are cancelled on exit."""
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
+            for service in self._services:
+                tasks.start_soon(_serve, service)
             try:
                 yield
             finally:
@@ -116,6 +123,14 @@ class Context:
         if self._tasks is not None:
             self._tasks.start_soon(_call, function, *args)
 
+    def add_service(self, service: Callable[[], Awaitable[None]]) -> None:
+        """Run ``service()`` whenever the server runs: from now if it does, else from when it
+        starts, until it stops (then it is cancelled; a graceful shutdown does not wait for
+        it). A service that fails is logged and not restarted before the next run."""
+        self._services.append(service)
+        if self._tasks is not None:
+            self._tasks.start_soon(_serve, service)
+
     @property
     def in_spawned_task(self) -> bool:
         """Whether the caller runs in a task this context spawned (a handler, say)."""
@@ -135,3 +150,10 @@ class Context:
 
 async def _call(function: Callable[..., Awaitable[Any]], *args: Any) -> None:
     await function(*args)
+
+
+async def _serve(service: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await service()
+    except Exception:
+        logger.exception("service %r failed", service)
