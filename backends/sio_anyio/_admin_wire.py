@@ -120,7 +120,8 @@ def describe_socket(
     *, socket_id: str, nsp: str, handshake: Mapping[str, Any], rooms: Iterable[str], data: Any
 ) -> dict[str, Any]:
     """A socket as ``all_sockets`` and ``socket_connected`` describe it (the handshake's
-    ``auth`` stays out)."""
+    ``auth`` stays out). Its rooms come in a fixed order, its own first as in Node, then by
+    name (the order Node's set keeps, that of the joins, is not known here)."""
     admin = data.get(ADMIN_KEY) if isinstance(data, Mapping) else None
     admin = admin if isinstance(admin, Mapping) else {}
     headers = handshake.get("headers") or {}
@@ -137,7 +138,7 @@ def describe_socket(
         "nsp": nsp,
         "data": public_data(data),
         "handshake": {"address": address, **described},
-        "rooms": list(rooms),
+        "rooms": sorted(rooms, key=lambda room: (room != socket_id, room)),
     }
 
 

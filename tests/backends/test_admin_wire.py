@@ -140,6 +140,13 @@ def test_the_address_behind_a_proxy_comes_from_its_header(
     assert described["handshake"]["address"] == address
 
 
+def test_a_sockets_own_room_comes_first_then_the_others_by_name() -> None:
+    described = wire.describe_socket(
+        socket_id="s1", nsp="/", handshake=handshake(), rooms={"b", "s1", "a"}, data={}
+    )
+    assert described["rooms"] == ["s1", "a", "b"]
+
+
 def test_a_socket_without_the_admin_entry_has_no_client_id() -> None:
     described = wire.describe_socket(
         socket_id="s", nsp="/", handshake=handshake(), rooms=[], data="not a dict"
