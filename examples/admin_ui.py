@@ -11,11 +11,9 @@ events (each answered with the rooms the socket is in), and the UI shows them as
 from __future__ import annotations
 
 import argparse
-import signal
 
-import anyio
 import bcrypt
-from sio_anyio import Server, Socket, instrument
+from sio_anyio import Server, Socket, instrument, run_server
 
 from sio_core.config import CorsOptions
 
@@ -48,19 +46,6 @@ def build_server(
     return io
 
 
-async def main(options: argparse.Namespace) -> None:
-    io = build_server(
-        tuple(options.ui_origin), options.username, options.password, read_only=options.read_only
-    )
-    async with anyio.create_task_group() as tasks:
-        host, port = await tasks.start(io.serve, options.host, options.port)
-        print(f"listening on http://{host}:{port}", flush=True)
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for _ in signals:
-                break
-        await io.close()
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -74,6 +59,7 @@ if __name__ == "__main__":
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", required=True)
     parser.add_argument("--read-only", action="store_true")
-    arguments = parser.parse_args()
-    arguments.ui_origin = arguments.ui_origin or ["https://admin.socket.io"]
-    anyio.run(main, arguments, backend=arguments.backend)
+    options = parser.parse_args()
+    origins = tuple(options.ui_origin or ["https://admin.socket.io"])
+    io = build_server(origins, options.username, options.password, read_only=options.read_only)
+    run_server(io, options.host, options.port, backend=options.backend)
