@@ -28,13 +28,15 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 
 npm: $(NPM_STAMP)
 
-# Headless Chromium (Debian package) and playwright-core for the browser test.
-$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+# Headless Chromium (Debian package), playwright-core and the admin UI's build
+# (@socket.io/admin-ui, its peer socket.io left out by tests/browser/.npmrc) for the browser
+# tests; they drive socket.io-client from the interop packages too.
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json $(BROWSER_DIR)/.npmrc
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(BROWSER_STAMP)
 
-browser-deps: $(BROWSER_STAMP)
+browser-deps: $(BROWSER_STAMP) $(NPM_STAMP)
 
 # Node's Socket.IO on the two Redis adapters, Node's emitter and socket.io-client, for the
 # cluster tests; and Debian's redis-server, which the tests start on free ports of their own.

@@ -35,7 +35,7 @@ from sio_core.socketio._namespace import DynamicNamespace, NamespaceMatcher
 from sio_core.socketio._operations import Operations
 from sio_core.socketio._server import SocketServer
 from sio_core.socketio._socket import Handshake, SocketSnapshot
-from sio_core.stats import ServerStats
+from sio_core.stats import ServerStats, Traffic
 from sio_core.surface import TransportCore
 
 __version__ = "0.1.0.dev0"
@@ -69,6 +69,7 @@ __all__ = [
     "SocketConfig",
     "SocketServer",
     "SocketSnapshot",
+    "Traffic",
     "TransportCore",
     "__version__",
     "ack_value",

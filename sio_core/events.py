@@ -11,7 +11,8 @@ from here:
   ``socket.conn`` traffic, reported only for watched sessions.
 * Socket.IO: socket events (from :class:`SocketConnecting` to :class:`SocketDisconnected`),
   ack events (:class:`AckReceived`, :class:`AckAbandoned`, :class:`BroadcastAcksCollected`),
-  and cluster events (what a cluster backend publishes, what other nodes asked or answered).
+  room events (:class:`RoomJoined`, :class:`RoomLeft`, reported only when watched), and
+  cluster events (what a cluster backend publishes, what other nodes asked or answered).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from sio_core.socketio._events import (
     ClusterSubscribe,
     ClusterUnsubscribe,
     EventReceived,
+    RoomJoined,
+    RoomLeft,
     ServerSideEmitAcksCollected,
     ServerSideEmitReceived,
     SocketConnected,
@@ -66,6 +69,8 @@ __all__ = [
     "MessageReceived",
     "PacketCreated",
     "PacketReceived",
+    "RoomJoined",
+    "RoomLeft",
     "ServerSideEmitAcksCollected",
     "ServerSideEmitReceived",
     "SessionClosed",

@@ -1,8 +1,12 @@
-"""How much state a server holds: counts of its tables, for tests, metrics and leak hunting.
+"""How much state a server holds, and how much traffic it carried: counts, for tests, metrics,
+dashboards and leak hunting.
 
 A long-lived server must forget each session, socket, acknowledgement and timer when it ends;
 a leak shows as a count that keeps growing while the clients come and go. Taking the counts
 copies no table, so they are cheap enough to export as metrics.
+
+:class:`Traffic` is what the admin UI charts: packets and bytes each way, sessions opened and
+closed. Counting is off until asked for (``count_traffic()``).
 """
 
 from __future__ import annotations
@@ -40,3 +44,38 @@ class ServerStats:
     owed_acks: int = 0
     ack_timers: int = 0
     broadcasts: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Traffic:
+    """What a server carried since it started counting; the counts only grow.
+
+    Packets and bytes count as Node's admin UI counts them: each Engine.IO packet with a
+    payload (a ``message``, a ``ping`` that carries data...), by the UTF-8 size of that payload
+    (its size as is when binary), without the packet type or any framing. Transport control
+    packets (an upgrade's probes, ``noop``, a polling ``close``) are not counted.
+
+    :param sessions_closed: how many sessions ended, by Node's reason (``"transport close"``...).
+    """
+
+    packets_in: int = 0
+    bytes_in: int = 0
+    packets_out: int = 0
+    bytes_out: int = 0
+    sessions_opened: int = 0
+    sessions_closed: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def since(self, earlier: Traffic) -> Traffic:
+        """What was carried between ``earlier`` (a previous snapshot) and this one."""
+        closed = {
+            reason: count - earlier.sessions_closed.get(reason, 0)
+            for reason, count in self.sessions_closed.items()
+        }
+        return Traffic(
+            packets_in=self.packets_in - earlier.packets_in,
+            bytes_in=self.bytes_in - earlier.bytes_in,
+            packets_out=self.packets_out - earlier.packets_out,
+            bytes_out=self.bytes_out - earlier.bytes_out,
+            sessions_opened=self.sessions_opened - earlier.sessions_opened,
+            sessions_closed={reason: count for reason, count in closed.items() if count},
+        )

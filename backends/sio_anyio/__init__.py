@@ -1,9 +1,10 @@
 """The anyio backend of sio-core: serves the sans-IO core over TCP on asyncio or trio.
 
 ``Server`` is the Socket.IO server, Node's ``io`` in Python's spelling; ``EngineIOServer``
-serves plain Engine.IO. Both run unchanged on asyncio and trio. ``RedisEmitter`` (and the Redis
-adapters) need the ``redis`` extra (coredis); they are imported on first use, so that the rest
-works without it.
+serves plain Engine.IO. Both run unchanged on asyncio and trio. ``instrument(io, auth=...)``
+opens a server to the Socket.IO admin UI (its password check needs the ``admin`` extra,
+bcrypt, imported only then). ``RedisEmitter`` (and the Redis adapters) need the ``redis``
+extra (coredis); they are imported on first use, so that the rest works without it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sio_anyio._http import Fallback
 from sio_anyio._redis_status import RedisUnavailable
 from sio_anyio._run import run_server
 from sio_anyio._runner import CoreRunner
+from sio_anyio.admin import instrument
 from sio_anyio.asgi import ASGIApp
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
 from sio_anyio.conn import Conn, Transport
@@ -31,6 +33,7 @@ from sio_anyio.errors import (
     SocketGoneError,
 )
 from sio_anyio.namespace import Namespace, ParentNamespace
+from sio_anyio.room_events import RoomEvents
 from sio_anyio.server import Server
 from sio_anyio.socket import Ack, Socket
 from sio_core.config import ConnectionStateRecovery
@@ -72,11 +75,13 @@ __all__ = [
     "RedisEmitter",
     "RedisUnavailable",
     "RemoteSocket",
+    "RoomEvents",
     "Server",
     "ShardedRedisAdapter",
     "Socket",
     "SocketGoneError",
     "Transport",
+    "instrument",
     "run_server",
 ]
 

@@ -7,7 +7,8 @@ nor the core: they get this context, which lets them
 - hold and release a socket's CONNECT (:meth:`Context.accept_connect`,
   :meth:`Context.release_connect`);
 - run application code in tasks of their own (:meth:`Context.spawn`), and tell whether the
-  caller is one of them (:attr:`Context.in_spawned_task`);
+  caller is one of them (:attr:`Context.in_spawned_task`); run a service for as long as the
+  server runs (:meth:`Context.add_service`);
 - wait for acknowledgements (:attr:`Context.acks`);
 - ask the cluster adapter, if any, how many other servers will answer (:meth:`Context.peers`).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,6 +31,8 @@ from sio_anyio._driver import Driver
 from sio_core import SocketServer
 
 T = TypeVar("T")
+
+logger = logging.getLogger("sio_anyio")
 
 _RUNNING_FOR: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
     "sio_anyio_running_for", default=None
@@ -50,6 +54,7 @@ class Context:
         """The link to the other nodes; ``None`` for a server alone (in memory)."""
         self._tasks: anyio.abc.TaskGroup | None = None
         self._running = InFlight()
+        self._services: list[Callable[[], Awaitable[None]]] = []
 
     # -- the core -------------------------------------------------------------------------
 
@@ -96,23 +101,35 @@ class Context:
         """While serving: :meth:`spawn` starts tasks here; they are cancelled on exit."""
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
+            for service in self._services:
+                tasks.start_soon(_serve, service)
             try:
                 yield
             finally:
                 tasks.cancel_scope.cancel()
                 self._tasks = None
 
-    def spawn(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Run ``function(*args)`` in a task of its own (dropped when not serving)."""
-        if self._tasks is not None:
-            self._running.add()
-            self._tasks.start_soon(self._tracked, function, *args)
+    def spawn(self, function: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        """Run ``function(*args)`` in a task of its own; False if dropped (not serving)."""
+        if self._tasks is None:
+            return False
+        self._running.add()
+        self._tasks.start_soon(self._tracked, function, *args)
+        return True
 
     def spawn_untracked(self, function: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Like :meth:`spawn`, for a task :meth:`tasks_finished` does not wait for (one that
         waits for the others itself)."""
         if self._tasks is not None:
             self._tasks.start_soon(_call, function, *args)
+
+    def add_service(self, service: Callable[[], Awaitable[None]]) -> None:
+        """Run ``service()`` whenever the server runs: from now if it does, else from when it
+        starts, until it stops (then it is cancelled; a graceful shutdown does not wait for
+        it). A service that fails is logged and not restarted before the next run."""
+        self._services.append(service)
+        if self._tasks is not None:
+            self._tasks.start_soon(_serve, service)
 
     @property
     def in_spawned_task(self) -> bool:
@@ -133,3 +150,10 @@ class Context:
 
 async def _call(function: Callable[..., Awaitable[Any]], *args: Any) -> None:
     await function(*args)
+
+
+async def _serve(service: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await service()
+    except Exception:
+        logger.exception("service %r failed", service)

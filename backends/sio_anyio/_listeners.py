@@ -77,9 +77,13 @@ class Listeners:
     def __init__(self) -> None:
         self._by_event: dict[str, list[_Entry]] = {}
 
-    def add(self, event: str, listener: Listener, *, once: bool = False) -> None:
-        """Register ``listener`` for ``event`` (for its next emit only, with ``once``)."""
-        self._by_event.setdefault(event, []).append(_Entry(listener, once))
+    def add(
+        self, event: str, listener: Listener, *, once: bool = False, first: bool = False
+    ) -> None:
+        """Register ``listener`` for ``event`` (for its next emit only, with ``once``), after
+        the others, or before them with ``first``."""
+        entries = self._by_event.setdefault(event, [])
+        entries.insert(0 if first else len(entries), _Entry(listener, once))
 
     def remove(self, event: str, listener: Listener | None = None) -> None:
         """Unregister the latest registration of ``listener``, or every listener of ``event``."""
@@ -171,6 +175,15 @@ class EventEmitter:
         """Like :meth:`on`, for the next ``event`` only (Node's ``once``)."""
         return self._register(event, listener, once=True)
 
+    @overload
+    def prepend_listener(self, event: str) -> Callable[[L], L]: ...
+    @overload
+    def prepend_listener(self, event: str, listener: L) -> L: ...
+    def prepend_listener(self, event: str, listener: Listener | None = None) -> Any:
+        """Like :meth:`on`, called before the listeners already there (Node's
+        ``prependListener``)."""
+        return self._register(event, listener, once=False, first=True)
+
     def off(self, event: str, listener: Listener | None = None) -> None:
         """Remove ``listener`` (its latest registration), or every listener of ``event``."""
         self._listeners.remove(self._event_name(event), listener)
@@ -196,14 +209,16 @@ class EventEmitter:
         """How many listeners ``event`` has."""
         return len(self.listeners(event))
 
-    def _register(self, event: str, listener: Listener | None, *, once: bool) -> Any:
+    def _register(
+        self, event: str, listener: Listener | None, *, once: bool, first: bool = False
+    ) -> Any:
         if listener is None:
 
             def register(function: L) -> L:
-                self._register(event, function, once=once)
+                self._register(event, function, once=once, first=first)
                 return function
 
             return register
-        self._listeners.add(self._event_name(event), listener, once=once)
+        self._listeners.add(self._event_name(event), listener, once=once, first=first)
         self._added(event)
         return listener

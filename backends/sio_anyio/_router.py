@@ -40,6 +40,8 @@ from sio_core.events import (
     EventReceived,
     PacketCreated,
     PacketReceived,
+    RoomJoined,
+    RoomLeft,
     ServerSideEmitAcksCollected,
     ServerSideEmitReceived,
     SessionClosed,
@@ -91,6 +93,8 @@ class EventRouter:
             self._context.acks.resolve_server_side(event)
         elif isinstance(event, ServerSideEmitReceived):
             self._to_server_side(event)
+        elif isinstance(event, RoomJoined | RoomLeft):
+            self._to_rooms(event)
         else:
             self._on_session_event(event)
 
@@ -138,6 +142,7 @@ class EventRouter:
     async def _run_socket(
         self, socket: Socket, namespace: Namespace, inbox: Queue[Event], skip_middlewares: bool
     ) -> None:
+        self._namespaces.announce(namespace)  # a dynamic child's first socket: new_namespace
         if not await self._admit(socket, () if skip_middlewares else namespace.middlewares()):
             self._sockets.pop(socket.id, None)
             return
@@ -193,6 +198,13 @@ class EventRouter:
             entry[0].nsp.sockets.pop(socket_id, None)
             logger.info("socket %s left %s", socket_id, nsp)
 
+    def _to_rooms(self, event: RoomJoined | RoomLeft) -> None:
+        """Only reported once a namespace's ``adapter`` has listeners (see ``room_events``)."""
+        namespace = self._namespaces.by_name.get(event.nsp)
+        if namespace is not None:
+            name = "join-room" if isinstance(event, RoomJoined) else "leave-room"
+            namespace.adapter.emit(name, event.room, event.socket_id)
+
     # -- other servers' server-side emits ------------------------------------------------------
 
     def _to_server_side(self, event: ServerSideEmitReceived) -> None:
@@ -211,6 +223,7 @@ class EventRouter:
     async def _run_server_side(
         self, namespace: Namespace, pending: deque[ServerSideEmitReceived]
     ) -> None:
+        self._namespaces.announce(namespace)
         try:
             while pending:
                 event = pending.popleft()

@@ -3,19 +3,30 @@
 A dynamic namespace, ``io.of(re.compile(...))`` or ``io.of(predicate)``, is a parent: its
 middlewares and ``connection`` handlers apply to every child namespace it creates, and emitting
 on it reaches all of its children.
+
+Every namespace made after the main one is announced to the main one's ``new_namespace``
+listeners, as in Node: one made by ``io.of(name)`` at once, a dynamic child in the task of its
+first socket, before the middlewares run (never while the core's events are being routed).
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import re
+import types
+from collections.abc import Mapping
 from typing import Any
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import EventEmitter, L, Listener
+from sio_anyio._listeners import EventEmitter, L, Listener, call_logged
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket, RoomNames
+from sio_anyio.room_events import RoomEvents
 from sio_anyio.socket import Socket
 from sio_core import NamespaceMatcher as NamespaceMatcher  # for the server
 from sio_core import SocketServer
+
+logger = logging.getLogger("sio_anyio")
 
 _ALONE_TIMEOUT = 5.0
 """A server alone answers a server-side emit at once (nobody to wait for); any timeout does."""
@@ -35,6 +46,15 @@ class Namespace(EventEmitter):
         self.sockets: dict[str, Socket[Any]] = {}
         self._context = context
         self._middlewares: list[Listener] = []
+        self._adapter: RoomEvents | None = None
+
+    @property
+    def adapter(self) -> RoomEvents:
+        """The namespace's room events, ``join-room`` and ``leave-room`` (Node's
+        ``nsp.adapter`` events); the link to other servers is the server's ``adapter``."""
+        if self._adapter is None:
+            self._adapter = RoomEvents(self._context)
+        return self._adapter
 
     def use(self, middleware: L) -> L:
         """Run ``middleware(socket)`` before each connection; raising refuses it.
@@ -155,6 +175,9 @@ class Namespaces:
         self._context = context
         self._by_name: dict[str, Namespace] = {}
         self._parents: dict[int, ParentNamespace] = {}
+        self._unannounced: set[str] = set()
+        self.by_name: Mapping[str, Namespace] = types.MappingProxyType(self._by_name)
+        """Every namespace made so far (dynamic children, not their parents), read-only."""
 
     def of(self, name: str | re.Pattern[str] | NamespaceMatcher) -> Namespace:
         """The namespace ``name``, declared if needed; a pattern or predicate makes a parent."""
@@ -162,7 +185,8 @@ class Namespaces:
             full_name = name if name.startswith("/") else "/" + name
             if full_name not in self._by_name:
                 self._context.command(lambda core: core.namespaces.add(full_name))
-                self._by_name[full_name] = Namespace(self._context, full_name)
+                namespace = self._by_name[full_name] = Namespace(self._context, full_name)
+                self._announce(namespace)
             return self._by_name[full_name]
         matcher = name
         key = self._context.command(lambda core: core.namespaces.add_dynamic(matcher).key)
@@ -175,7 +199,30 @@ class Namespaces:
             key = self._context.query(lambda core: _parent_key(core, name))
             parent = self._parents.get(key) if key is not None else None
             self._by_name[name] = Namespace(self._context, name, parent)
+            self._unannounced.add(name)
         return self._by_name[name]
+
+    def announce(self, namespace: Namespace) -> None:
+        """Announce a namespace :meth:`named` made, the first time only; from a task, as its
+        listeners may change the server."""
+        if namespace.name in self._unannounced:
+            self._unannounced.discard(namespace.name)
+            self._announce(namespace)
+
+    def _announce(self, namespace: Namespace) -> None:
+        """Call the main namespace's ``new_namespace`` listeners with ``namespace``: a plain
+        function at once, as Node does, an async one in a task of its own."""
+        main = self._by_name.get("/")
+        if main is None or namespace is main:
+            return
+        for listener in main.listeners("new_namespace"):
+            if inspect.iscoroutinefunction(listener):
+                self._context.spawn(call_logged, listener, namespace)
+                continue
+            try:
+                listener(namespace)
+            except Exception:
+                logger.exception("new_namespace listener %r failed", listener)
 
 
 def _parent_key(core: SocketServer, name: str) -> int | None:

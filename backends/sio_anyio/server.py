@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, overload
 
@@ -83,8 +83,9 @@ class Server:
         if adapter is not None:
             adapter.attach(self._context)
         self.adapter = adapter
-        """The cluster adapter, or ``None`` (Node's ``io.of("/").adapter``, one for all
-        namespaces here)."""
+        """The cluster adapter, or ``None``: the link to the other servers that each
+        namespace's adapter is in Node, one for all namespaces here (a namespace's
+        ``adapter`` is its room events)."""
         self._namespaces = Namespaces(self._context)
         self._runner.route_events(EventRouter(self._context, self._namespaces).route)
         self._runner.host_app_tasks(self._tasks_and_link)
@@ -95,6 +96,13 @@ class Server:
         """The namespace ``name``, created if needed; a pattern or predicate makes a parent."""
         return self._namespaces.of(name)
 
+    @property
+    def namespaces(self) -> Mapping[str, Namespace]:
+        """Every namespace made so far, by name, dynamic children included (not their
+        parents): Node's ``io._nsps``, read-only. ``io.on("new_namespace")`` hears of the
+        next ones."""
+        return self._namespaces.by_name
+
     # -- the main namespace's methods, on the server itself (as in Node) -----------------------
 
     @overload
@@ -102,8 +110,10 @@ class Server:
     @overload
     def on(self, event: str, listener: L) -> L: ...
     def on(self, event: str, listener: Listener | None = None) -> Any:
-        """``@io.on("connection")``: a connection handler of the main namespace; any other
-        event is a server-side event from the other servers (see :meth:`server_side_emit`)."""
+        """``@io.on("connection")``: a connection handler of the main namespace;
+        ``new_namespace`` listeners get each namespace made from then on (Node's event); any
+        other event is a server-side event from the other servers (see
+        :meth:`server_side_emit`)."""
         return self.sockets.on(event) if listener is None else self.sockets.on(event, listener)
 
     def use(self, middleware: L) -> L:

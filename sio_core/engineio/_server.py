@@ -37,6 +37,7 @@ from sio_core.engineio._packets import (
 )
 from sio_core.engineio._session import Session
 from sio_core.engineio._session_context import SessionContext, SessionState, Timer, Transport
+from sio_core.engineio._traffic import TrafficCounter
 from sio_core.errors import (
     DisconnectReason,
     EngineErrorCode,
@@ -46,7 +47,7 @@ from sio_core.errors import (
 )
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import IdGenerator
-from sio_core.stats import ServerStats
+from sio_core.stats import ServerStats, Traffic
 
 
 class EngineServer:
@@ -188,6 +189,18 @@ class EngineServer:
         session.watched = on
         return True
 
+    def count_traffic(self) -> None:
+        """Count packets, bytes and sessions from now on (see :meth:`traffic`); idempotent.
+
+        Off by default, so that a server nobody watches pays nothing but a test per packet.
+        """
+        if self._ctx.traffic is None:
+            self._ctx.traffic = TrafficCounter()
+
+    def traffic(self) -> Traffic | None:
+        """What the server carried since :meth:`count_traffic`; None if it does not count."""
+        return self._ctx.traffic.snapshot() if self._ctx.traffic is not None else None
+
     def buffered_bytes(self, sid: str) -> int | None:
         """Bytes queued for session ``sid`` and not yet written, or None when it is gone."""
         session = self._sessions.get(sid)
@@ -265,6 +278,8 @@ class EngineServer:
         else:
             response = answers.payload_response(encode_payload([opening]), cors + cookie)
             self._answer(request_id, response)
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.opened()
         self._events.append(
             SessionOpened(sid=session.sid, transport=transport.value, request=request)
         )

@@ -139,6 +139,8 @@ class Session:
             return False
         if self.watched:
             self._ctx.emit(PacketCreated(sid=self.sid, type=_NAMES[packet.type], data=packet.data))
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.sent(packet.data)
         self.outbox.append(packet, size)
         self._ctx.mark_dirty(self)
         self._update_flow()
@@ -355,6 +357,8 @@ class Session:
         kind = packet.type
         if self.watched:
             self._ctx.emit(PacketReceived(sid=self.sid, type=_NAMES[kind], data=packet.data))
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.received(packet.data)
         if kind is PacketType.MESSAGE:
             self._ctx.emit(MessageReceived(sid=self.sid, data=packet.data))
         elif kind is PacketType.PONG:
@@ -409,6 +413,8 @@ class Session:
                 self.flush()
             self._close_websocket()
             self._set_closed()
+        if self._ctx.traffic is not None:
+            self._ctx.traffic.closed(reason)
         self._ctx.emit(SessionClosed(sid=self.sid, reason=reason, description=description))
 
     def _close_polling(self, reason: DisconnectReason, *, forced: bool) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sio_core._deadlines import Deadlines
 from sio_core.config import EngineConfig
 from sio_core.engineio._events import Event
+from sio_core.engineio._traffic import TrafficCounter
 
 if TYPE_CHECKING:
     from sio_core.engineio._session import Session
@@ -59,3 +60,4 @@ class SessionContext:
     held_gets: dict[int, Session] = dataclasses.field(default_factory=dict)
     websockets: dict[int, Session] = dataclasses.field(default_factory=dict)
     now: float = 0.0
+    traffic: TrafficCounter | None = None

@@ -9,13 +9,13 @@ without its channels.
 
 The sharded format's ``dynamic`` modes give some rooms a channel of their own, listened to while
 this node has members in the room. Node subscribes when its in-memory adapter creates the room
-and unsubscribes when it deletes it; :class:`RoomWatcher` sees the same moments around any
+and unsubscribes when it deletes it; :class:`RoomCounts` sees the same moments around any
 adapter, and each room channel is subscribed and unsubscribed exactly once in turn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from sio_core.cluster import (
     ClusterFormat,
@@ -25,7 +25,7 @@ from sio_core.cluster import (
     SubscriptionMode,
 )
 from sio_core.engineio._events import Event
-from sio_core.socketio._adapter import Adapter, BroadcastOptions
+from sio_core.socketio._adapter import Adapter, ReportingAdapter
 from sio_core.socketio._events import ClusterPublish, ClusterSubscribe, ClusterUnsubscribe
 
 AdapterMaker = Callable[[str], Adapter]
@@ -66,11 +66,11 @@ class ClusterChannels:
             self._open(nsp)
             if not watch:
                 return adapter
-            return RoomWatcher(
+            return RoomCounts(
                 adapter,
                 created=lambda room, private: self._room_created(nsp, room, private),
                 deleted=lambda room: self._room_deleted(nsp, room),
-            )
+            ).adapter
 
         return create
 
@@ -126,13 +126,14 @@ class ClusterChannels:
             self._emit([ClusterUnsubscribe(channels=(channel,), sharded=True)])
 
 
-class RoomWatcher:
-    """An adapter that reports when a room gets its first member and loses its last one.
+class RoomCounts:
+    """Reports when a room gets its first member and loses its last one, around an adapter.
 
-    It counts each room's members itself, from the calls that go through it (every call does:
-    it is the namespace's adapter), so that no report costs a walk over a room.
+    It counts each room's members itself, from the joins and leaves a
+    :class:`~sio_core.socketio._adapter.ReportingAdapter` reports, so that no report costs a
+    walk over a room.
 
-    :param created: called with the room and whether it is one of this adapter's socket ids.
+    :param created: called with the room and whether it is one of the adapter's socket ids.
     :param deleted: called with the room.
     """
 
@@ -143,47 +144,23 @@ class RoomWatcher:
         created: Callable[[str, bool], None],
         deleted: Callable[[str], None],
     ) -> None:
-        self._inner = inner
         self._created = created
         self._deleted = deleted
         self._members: dict[str, int] = {}
+        self.adapter = ReportingAdapter(inner, joined=self._joined, left=self._left)
+        """``inner``, reporting to these counts: the namespace's adapter."""
+        self._inner = inner
 
-    def add_all(self, socket_id: str, rooms: Iterable[str]) -> None:
-        """Put the socket in each of the rooms; report each room that had nobody."""
-        names = list(rooms)
-        joined = self._inner.rooms_of(socket_id)
-        new = [room for room in dict.fromkeys(names) if room not in joined]
-        self._inner.add_all(socket_id, names)
-        for room in new:
+    def _joined(self, _socket_id: str, rooms: list[str]) -> None:
+        for room in rooms:
             self._members[room] = self._members.get(room, 0) + 1
             if self._members[room] == 1:
                 self._created(room, bool(self._inner.rooms_of(room)))
 
-    def delete(self, socket_id: str, room: str) -> None:
-        """Take the socket out of one room; report the room if it is now empty."""
-        was_in = room in self._inner.rooms_of(socket_id)
-        self._inner.delete(socket_id, room)
-        if was_in:
-            self._left(room)
-
-    def delete_all(self, socket_id: str) -> None:
-        """Take the socket out of every room; report each room now empty."""
-        rooms = sorted(self._inner.rooms_of(socket_id))
-        self._inner.delete_all(socket_id)
+    def _left(self, _socket_id: str, rooms: list[str]) -> None:
         for room in rooms:
-            self._left(room)
-
-    def rooms_of(self, socket_id: str) -> frozenset[str]:
-        """The rooms the socket is in."""
-        return self._inner.rooms_of(socket_id)
-
-    def matching(self, options: BroadcastOptions) -> Iterator[str]:
-        """The local sockets a broadcast with these options reaches."""
-        return self._inner.matching(options)
-
-    def _left(self, room: str) -> None:
-        count = self._members.pop(room, 0) - 1
-        if count > 0:
-            self._members[room] = count
-        else:
-            self._deleted(room)
+            count = self._members.pop(room, 0) - 1
+            if count > 0:
+                self._members[room] = count
+            else:
+                self._deleted(room)

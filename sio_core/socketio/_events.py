@@ -1,8 +1,9 @@
 """The events of the Socket.IO layer: one socket at a time, its acks, and the cluster.
 
 Socket events follow a socket from ``SocketConnecting`` (a middleware decision is due) to
-``SocketDisconnected``; ack events end what the server waits for; cluster events are what a
-cluster backend publishes and what the other nodes asked or answered.
+``SocketDisconnected``; ack events end what the server waits for; room events, when watched,
+report joins and leaves; cluster events are what a cluster backend publishes and what the
+other nodes asked or answered.
 """
 
 from __future__ import annotations
@@ -119,6 +120,29 @@ class SocketDisconnected(Event):
     socket_id: str
     nsp: str
     reason: DisconnectReason
+
+
+# -- room events: who joined and left which rooms, only once ``operations.watch_rooms()`` ------
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RoomJoined(Event):
+    """Socket ``socket_id`` joined ``room`` of ``nsp`` (Node's adapter ``join-room``): its own
+    room as it connects, any other when asked to, by a handler or another node."""
+
+    nsp: str
+    room: str
+    socket_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RoomLeft(Event):
+    """Socket ``socket_id`` left ``room`` of ``nsp`` (Node's adapter ``leave-room``), every
+    room it was in when it disconnects."""
+
+    nsp: str
+    room: str
+    socket_id: str
 
 
 # -- cluster events: what a cluster backend publishes, and what other nodes asked or answered --

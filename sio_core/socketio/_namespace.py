@@ -75,6 +75,14 @@ class Namespaces:
         self._dynamic.append(family)
         return family
 
+    def wrap_adapters(self, wrap: Callable[[str, Adapter], Adapter]) -> None:
+        """Put each namespace's adapter inside ``wrap(name, adapter)``, now for every namespace
+        there is and, when it is made, for every namespace to come."""
+        for namespace in self._static.values():
+            namespace.adapter = wrap(namespace.name, namespace.adapter)
+        make = self._adapter_factory
+        self._adapter_factory = lambda name: wrap(name, make(name))
+
     def get(self, name: str) -> Namespace | None:
         """The namespace called ``name`` if it exists already."""
         return self._static.get(name)

@@ -13,14 +13,16 @@ halves, not a flag, stop the loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import count
 from typing import Any
 
+from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError
 from sio_core.socketio import packets
-from sio_core.socketio._adapter import BroadcastOptions
+from sio_core.socketio._adapter import Adapter, BroadcastOptions, ReportingAdapter
 from sio_core.socketio._cluster_node import ClusterNode, Delivery
+from sio_core.socketio._events import RoomJoined, RoomLeft
 from sio_core.socketio._namespace import Namespace, Namespaces
 from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import SocketSnapshot
@@ -55,6 +57,10 @@ class LocalSockets:
         self._parser = parser
         self._recovery = shared.recovery
         self._now = shared.now
+
+    def report_rooms(self, emit: Callable[[Iterable[Event]], None]) -> None:
+        """Have every namespace's adapter, those to come too, report joins and leaves."""
+        self._namespaces.wrap_adapters(lambda nsp, adapter: _reporting(nsp, adapter, emit))
 
     def namespace(self, name: str) -> Namespace:
         """The namespace ``name``.
@@ -167,6 +173,7 @@ class Operations:
         self._emit = shared.emit
         self._now = shared.now
         self._broadcast_ids = count(1)
+        self._watching_rooms = False
 
     # -- one socket's rooms -----------------------------------------------------------------
 
@@ -179,6 +186,17 @@ class Operations:
         """Take a connected socket out of one room."""
         socket = self._sockets.connected(socket_id)
         self._local.namespace(socket.nsp).adapter.delete(socket_id, room)
+
+    def watch_rooms(self) -> None:
+        """Report every join and leave from now on, in every namespace, as
+        :class:`~sio_core.events.RoomJoined` and :class:`~sio_core.events.RoomLeft` (Node's
+        adapter ``join-room`` and ``leave-room``); idempotent.
+
+        Off by default, so that a server nobody watches pays nothing for them.
+        """
+        if not self._watching_rooms:
+            self._watching_rooms = True
+            self._local.report_rooms(self._emit)
 
     def rooms(self, socket_id: str) -> frozenset[str]:
         """The rooms a socket is in (empty once it is gone)."""
@@ -304,3 +322,16 @@ class Operations:
         return self._cluster.request_fetch_sockets(
             nsp, options, local, timeout=timeout, peers=peers
         )
+
+
+def _reporting(nsp: str, adapter: Adapter, emit: Callable[[Iterable[Event]], None]) -> Adapter:
+    """``adapter``, reporting its joins and leaves as room events of ``nsp``."""
+    return ReportingAdapter(
+        adapter,
+        joined=lambda socket_id, rooms: emit(
+            RoomJoined(nsp=nsp, room=room, socket_id=socket_id) for room in rooms
+        ),
+        left=lambda socket_id, rooms: emit(
+            RoomLeft(nsp=nsp, room=room, socket_id=socket_id) for room in rooms
+        ),
+    )

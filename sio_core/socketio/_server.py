@@ -74,7 +74,7 @@ from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Socket, SocketState
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio.packets import Packet, PacketType
-from sio_core.stats import ServerStats
+from sio_core.stats import ServerStats, Traffic
 
 
 class SocketServer:
@@ -270,6 +270,14 @@ class SocketServer:
         They come through :meth:`events` untouched, like every Engine.IO session event.
         """
         return self._engine.watch_packets(sid, on)
+
+    def count_traffic(self) -> None:
+        """Count the Engine.IO traffic from now on (see :meth:`traffic`); idempotent."""
+        self._engine.count_traffic()
+
+    def traffic(self) -> Traffic | None:
+        """Packets, bytes and sessions since :meth:`count_traffic`; None if not counting."""
+        return self._engine.traffic()
 
     def close(self, sid: str) -> None:
         """Close connection ``sid`` (Node's ``socket.conn.close()``): each of its sockets leaves

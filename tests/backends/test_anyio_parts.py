@@ -7,7 +7,7 @@ import math
 
 import anyio
 import pytest
-from sio_anyio import EngineIOServer
+from sio_anyio import EngineIOServer, Server
 from sio_anyio._timer import DeadlineTimer
 from sio_anyio._websocket import TOO_LARGE, MessageAssembler
 from wsproto.events import BytesMessage, TextMessage
@@ -93,3 +93,41 @@ async def test_close_stops_accepting_connections() -> None:
             await server.close()
         with pytest.raises(OSError, match=r"refused|failed"):
             await anyio.connect_tcp("127.0.0.1", port)
+
+
+@pytest.mark.anyio
+async def test_a_service_runs_while_the_server_runs_and_a_close_does_not_wait_for_it(
+    wire,
+) -> None:
+    io, seen = Server(), wire.Seen()
+
+    async def service() -> None:
+        seen("started")
+        try:
+            await anyio.sleep_forever()
+        finally:
+            seen("cancelled")
+
+    io._context.add_service(service)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io):
+            assert await seen.wait_for(1) == ["started"]
+    assert seen.items == ["started", "cancelled"]
+
+
+@pytest.mark.anyio
+async def test_a_failing_service_is_logged_and_the_server_goes_on(
+    wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    io, seen = Server(), wire.Seen()
+
+    async def broken() -> None:
+        raise RuntimeError("service bug")
+
+    io.on("connection", lambda socket: seen("connected"))
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            io._context.add_service(broken)  # while serving: it starts at once
+            await wire.connected(port)
+            await seen.wait_for(1)
+    assert any("service" in r.getMessage() and r.exc_info for r in caplog.records)

@@ -135,3 +135,22 @@ def test_remove_all_listeners_of_one_event_or_of_all() -> None:
     assert (emitter.listeners("x"), emitter.listeners("y")) == ([], [a])
     emitter.remove_all_listeners()
     assert emitter.listeners("y") == []
+
+
+def test_prepend_listener_goes_before_the_others() -> None:
+    emitter = EventEmitter()
+    a, b = recorder([], "a"), recorder([], "b")
+    emitter.on("x", a)
+    emitter.prepend_listener("x", b)
+    assert emitter.listeners("x") == [b, a]
+
+
+def test_prepend_listener_works_as_a_decorator() -> None:
+    emitter = EventEmitter()
+    a = recorder([], "a")
+    emitter.on("x", a)
+
+    @emitter.prepend_listener("x")
+    def b() -> None: ...
+
+    assert emitter.listeners("x") == [b, a]

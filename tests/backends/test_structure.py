@@ -28,6 +28,9 @@ FRIEND_ACCESSES = {
     ("_router.py", "socket._handle_events"),
     # A named tuple's public API is underscored so as not to clash with its fields.
     ("_redis_wire.py", "parts._replace"),
+    # The admin UI is part of the backend: it reads the core's traffic counts and clients,
+    # and runs its reports while the server runs, through the server's context.
+    ("admin.py", "io._context"),
 }
 
 

@@ -2,73 +2,22 @@
 
 The server (examples/chat/server.py) runs as its own process on a free port, once on asyncio and
 once on trio; tests/browser/chat_e2e.mjs drives Debian's Chromium through playwright-core and
-prints what each page showed at each step, which is what these tests assert on. Nothing here is
-skipped: a missing browser or npm install is a failure that says how to get it.
+prints what each page showed at each step, which is what these tests assert on (see
+``browser_procs.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_procs import CHROMIUM, HERE, REPO, require_tools, run_scenario, serving
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 SERVER = REPO / "examples" / "chat" / "server.py"
 SCRIPT = HERE / "chat_e2e.mjs"
-CHROMIUM = Path(os.environ.get("SIO_CHROMIUM", "/usr/bin/chromium"))
-CLIENT_JS = REPO / "tests/interop/node_modules/socket.io-client/dist/socket.io.min.js"
-PLAYWRIGHT = HERE / "node_modules" / "playwright-core" / "package.json"
-STARTUP_SECONDS = 20
-SCENARIO_SECONDS = 120
-
-
-def require_tools() -> str:
-    """The node binary; fails, naming the fix, when something the test needs is missing."""
-    node = shutil.which("node")
-    missing = [
-        (node is None, "node is not on PATH: apt-get install -y nodejs npm"),
-        (not CHROMIUM.is_file(), f"{CHROMIUM} is missing: apt-get install -y chromium"),
-        (not PLAYWRIGHT.is_file(), "playwright-core is missing: npm ci in tests/browser"),
-        (not CLIENT_JS.is_file(), "socket.io-client is missing: npm ci in tests/interop"),
-    ]
-    problems = [why for absent, why in missing if absent]
-    if problems:
-        pytest.fail(
-            "browser test prerequisites missing (make browser-deps):\n" + "\n".join(problems)
-        )
-    assert node is not None
-    return node
-
-
-def read_listening_line(server: subprocess.Popen[str]) -> str:
-    """The server's ``listening on http://HOST:PORT`` line, waited for in a bounded way."""
-    stdout = server.stdout
-    assert stdout is not None
-    lines: list[str] = []
-
-    def read() -> None:
-        with contextlib.suppress(OSError, ValueError):  # closed under it when the test gives up
-            lines.append(stdout.readline())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(STARTUP_SECONDS)
-    line = lines[0].strip() if lines else ""
-    if not line.startswith("listening on http://"):
-        code = server.poll()
-        state = f"exited with code {code}" if code is not None else "is not listening"
-        pytest.fail(f"chat server {state} after {STARTUP_SECONDS}s at most; said {line!r}")
-    return line.removeprefix("listening on ")
 
 
 @pytest.fixture(scope="module", params=["asyncio", "trio"])
@@ -79,16 +28,8 @@ def chat_url(request: pytest.FixtureRequest) -> Iterator[str]:
     several tests, keeps the suite to two Chromium runs."""
     command = [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", "0"]
     command += ["--backend", request.param]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO) as server:
-        try:
-            yield read_listening_line(server) + "/"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+    with serving(command) as url:
+        yield url + "/"
 
 
 @pytest.fixture(scope="module")
@@ -97,18 +38,7 @@ def chat_run(chat_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     node = require_tools()
     out = tmp_path_factory.mktemp("chat-screenshots")
     command = [node, str(SCRIPT), "--url", chat_url, "--out", str(out)]
-    command += ["--chromium", str(CHROMIUM)]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=SCENARIO_SECONDS, cwd=HERE, check=False
-    )
-    lines = done.stdout.strip().splitlines()
-    report: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    if done.returncode != 0:
-        pytest.fail(
-            f"browser scenario failed (exit {done.returncode}): {report.get('error')}\n"
-            f"pages: {json.dumps(report.get('snapshots', {}), indent=1)}\nstderr: {done.stderr}"
-        )
-    return report
+    return run_scenario([*command, "--chromium", str(CHROMIUM)])
 
 
 def messages(snapshot: dict[str, Any]) -> list[str]:
