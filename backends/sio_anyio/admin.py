@@ -103,7 +103,7 @@ class _Instrumentation:
             server_id=server_id or hostname, hostname=hostname, pid=os.getpid()
         )
         self._started = time.monotonic()
-        self._context.command(lambda core: core.count_traffic())
+        self._context.command(lambda core: core.connections.count_traffic())
         self._reported = self._traffic()
         self.namespace = io.of(namespace_name)
         if auth is not None:
@@ -268,7 +268,7 @@ class _Instrumentation:
             self._report_data_changes()
 
     def _traffic(self) -> Traffic:
-        return self._context.query(lambda core: core.traffic()) or Traffic()
+        return self._context.query(lambda core: core.connections.traffic()) or Traffic()
 
 
 def _carry_out(command: wire.Command, target: Namespace | BroadcastOperator) -> None:
@@ -293,8 +293,8 @@ async def _fetch(namespace: Namespace) -> list[RemoteSocket]:
 
 def _client_counts(core: SocketServer) -> tuple[int, int]:
     """The open Engine.IO sessions, and those still on long-polling."""
-    sids = core.sids
-    return len(sids), sum(1 for sid in sids if core.transport_of(sid) == "polling")
+    sids = core.connections.sids
+    return len(sids), sum(1 for sid in sids if core.connections.transport_of(sid) == "polling")
 
 
 def _admin_entry(socket: Socket) -> dict[str, str]:

@@ -59,7 +59,7 @@ class Conn(EventEmitter):
 
     def close(self) -> None:
         """Close the connection, and with it every socket on it."""
-        self._context.command(lambda core: core.close(self.id))
+        self._context.command(lambda core: core.connections.close(self.id))
 
     def _added(self, event: str) -> None:
         if event in PACKET_EVENTS:
@@ -71,7 +71,7 @@ class Conn(EventEmitter):
         """Have the core report the traffic, and deliver events in order from now on."""
         if self._inbox is not None or self._closed:
             return
-        if self._context.command(lambda core: core.watch_packets(self.id)):
+        if self._context.command(lambda core: core.connections.watch_packets(self.id)):
             self._inbox = Queue()
             self._context.spawn(self._run)
 

@@ -65,6 +65,7 @@ from sio_core.socketio._acks import Acks
 from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
 from sio_core.socketio._cluster_channels import ClusterChannels
 from sio_core.socketio._cluster_node import ClusterNode
+from sio_core.socketio._connections import Connections
 from sio_core.socketio._events import AckAbandoned
 from sio_core.socketio._inbound import Inbound
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
@@ -74,7 +75,7 @@ from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Socket, SocketState
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio.packets import Packet, PacketType
-from sio_core.stats import ServerStats, Traffic
+from sio_core.stats import ServerStats
 
 
 class SocketServer:
@@ -128,6 +129,8 @@ class SocketServer:
         self._cluster = ClusterNode(self._local, shared, channels=channels, new_id=id_generator)
         self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
+        self.connections = Connections(self._engine, self._sockets)
+        """The Engine.IO sessions under the sockets (Node's ``socket.conn``)."""
         self._inbound = Inbound(
             self.config, self._sockets, self.namespaces, self._cluster, shared, id_generator
         )
@@ -232,16 +235,7 @@ class SocketServer:
         """
         return self._cluster.channels().count_channel(nsp)
 
-    # -- connections: the Engine.IO sessions under the sockets ---------------------------------
-
-    @property
-    def sids(self) -> list[str]:
-        """The sids of the open Engine.IO sessions."""
-        return self._engine.sids
-
-    def buffered_bytes(self, sid: str) -> int | None:
-        """Bytes queued for connection ``sid`` and not yet written; None once it is gone."""
-        return self._engine.buffered_bytes(sid)
+    # -- sizes -------------------------------------------------------------------------------
 
     def stats(self) -> ServerStats:
         """The sizes of the server's tables, Engine.IO's and Socket.IO's: once every client has
@@ -259,32 +253,6 @@ class SocketServer:
             ack_timers=ack_timers,
             broadcasts=broadcasts,
         )
-
-    def transport_of(self, sid: str) -> str | None:
-        """``"polling"`` or ``"websocket"``: what session ``sid`` runs on; None once it is gone."""
-        return self._engine.transport_of(sid)
-
-    def watch_packets(self, sid: str, on: bool = True) -> bool:
-        """Pass on session ``sid``'s packet events (``socket.conn``'s ``packet``, ``drain``...).
-
-        They come through :meth:`events` untouched, like every Engine.IO session event.
-        """
-        return self._engine.watch_packets(sid, on)
-
-    def count_traffic(self) -> None:
-        """Count the Engine.IO traffic from now on (see :meth:`traffic`); idempotent."""
-        self._engine.count_traffic()
-
-    def traffic(self) -> Traffic | None:
-        """Packets, bytes and sessions since :meth:`count_traffic`; None if not counting."""
-        return self._engine.traffic()
-
-    def close(self, sid: str) -> None:
-        """Close connection ``sid`` (Node's ``socket.conn.close()``): each of its sockets leaves
-        with ``forced close``, after the output it held; a no-op once it is gone."""
-        client = self._sockets.client(sid)
-        if client is not None:
-            self._sockets.close_connection(client)
 
     def _pull(self) -> None:
         while engine_events := self._engine.events():

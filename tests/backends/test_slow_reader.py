@@ -38,7 +38,7 @@ def _echo_server() -> tuple[Server, list[Any]]:
 
 
 def _buffered(io: Server, sid: str) -> int | None:
-    return io._context.query(lambda core: core.buffered_bytes(sid))
+    return io._context.query(lambda core: core.connections.buffered_bytes(sid))
 
 
 async def _until(condition: Callable[[], bool]) -> None:

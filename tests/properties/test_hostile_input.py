@@ -67,7 +67,7 @@ class Scene:
             0 if self.server.is_connected(self.attacker_id) else 1
         )
         assert self.bystander_id not in gone
-        assert self.bystander.engine.sid in self.server.sids
+        assert self.bystander.engine.sid in self.server.connections.sids
         _acked(self.harness, self.bystander, self.bystander_id, ack_id=90)
         newcomer = SocketIOClient(self.harness)
         newcomer_id = newcomer.connect()

@@ -592,7 +592,7 @@ class ServerMachine(RuleBasedStateMachine):
         if how.startswith("disconnect") and live:
             self.server.disconnect(data.draw(st.sampled_from(live)), close=how != "disconnect")
         elif how == "close":
-            self.server.close(self._peer(data).sid)
+            self.server.connections.close(self._peer(data).sid)
         elif how == "all" and data.draw(st.integers(0, 9)) == 0:
             self.server.close_all()
 
@@ -659,7 +659,11 @@ class ServerMachine(RuleBasedStateMachine):
         stats = self.server.stats()
         waiting = [s for s in self.connecting - self.connected if self.server.is_pending(s)]
         assert stats.sockets == len(waiting) + len(self._live()), stats
-        assert stats.connections == len(self.server.sids) == len(self.opened - self.closed)
+        assert (
+            stats.connections
+            == len(self.server.connections.sids)
+            == len(self.opened - self.closed)
+        )
         assert stats.sessions >= stats.connections
         assert stats.awaited_acks == sum(1 for ended in self.awaited.values() if not ended)
         assert stats.ack_timers <= stats.awaited_acks

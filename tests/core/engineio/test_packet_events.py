@@ -185,7 +185,7 @@ def test_socket_server_passes_packet_events_through() -> None:
     client = SocketIOClient(harness)
     client.connect()
     sid = client.engine.sid
-    assert server.watch_packets(sid)
+    assert server.connections.watch_packets(sid)
     since = len(harness.app_events)
     client.emit("hi")
     received = [e for e in harness.app_events[since:] if isinstance(e, PacketReceived)]

@@ -112,11 +112,11 @@ def test_since_gives_what_was_carried_between_two_snapshots(
 def test_socket_server_counts_the_socketio_packets() -> None:
     server = SocketServer(id_generator=CountingIds())
     harness = Harness(server)
-    server.count_traffic()
+    server.connections.count_traffic()
     client = SocketIOClient(harness)
     client.connect()
     client.emit("hi")
-    traffic = server.traffic()
+    traffic = server.connections.traffic()
     assert traffic is not None
     assert traffic.sessions_opened == 1
     assert traffic.packets_in == 2  # the CONNECT, then the event

@@ -113,7 +113,7 @@ def test_disconnect_sockets_sends_the_held_connect_then_the_disconnect(peer):
 
 def test_closing_the_connection_sends_the_held_connect_before_the_close(peer):
     socket_id = _held(peer)
-    peer.server.close(peer.sid)
+    peer.server.connections.close(peer.sid)
     peer.harness.pump()
     assert peer.wire() == [_connect(socket_id)]
     assert peer.closed_by_server

@@ -286,7 +286,7 @@ def test_ping_timeout_fires_at_interval_plus_timeout(peer):
 def test_parse_error_closes_the_connection(peer):
     socket_id = peer.connect()
     _parse_error(peer, socket_id)
-    assert peer.server.sids == []
+    assert peer.server.connections.sids == []
 
 
 @pytest.mark.parametrize("trigger", [_decode_error, _event_name_neither_string_nor_number])
@@ -325,9 +325,9 @@ def test_no_namespace_within_connect_timeout_closes_the_connection(peer):
     peer.harness.advance(25.0)
     peer.answer_ping()  # keep Engine.IO alive: only the connect timeout may end it
     peer.harness.advance(19.9)
-    assert peer.server.sids == [peer.sid]
+    assert peer.server.connections.sids == [peer.sid]
     peer.harness.advance(0.1)
-    assert peer.server.sids == []
+    assert peer.server.connections.sids == []
     assert peer.closed_by_server
 
 
@@ -357,7 +357,7 @@ def test_connect_timeout_spares_a_connection_that_left_its_namespace(peer):
     peer.harness.advance(25.0)
     peer.answer_ping()
     peer.harness.advance(25.0)
-    assert peer.server.sids == [peer.sid]
+    assert peer.server.connections.sids == [peer.sid]
     assert _leaving(peer.harness, socket_id)[-1].reason is R.CLIENT_NAMESPACE_DISCONNECT
 
 
@@ -374,7 +374,7 @@ def test_session_closed_reports_engine_reason_once(peer):
 def test_close_ends_every_socket_of_the_connection_with_forced_close(peer):
     peer.server.namespaces.add("/admin")
     main, admin = peer.connect("/"), peer.connect("/admin")
-    peer.server.close(peer.sid)
+    peer.server.connections.close(peer.sid)
     peer.harness.pump()
     reasons = [_leaving(peer.harness, i)[-1].reason for i in (main, admin)]
     assert reasons == [R.FORCED_CLOSE] * 2
@@ -383,18 +383,18 @@ def test_close_ends_every_socket_of_the_connection_with_forced_close(peer):
 
 def test_close_of_a_connection_already_gone_does_nothing(peer):
     peer.connect()
-    peer.server.close(peer.sid)
+    peer.server.connections.close(peer.sid)
     peer.harness.pump()
     before = len(peer.harness.app_events)
-    peer.server.close(peer.sid)
+    peer.server.connections.close(peer.sid)
     peer.harness.pump()
     assert len(peer.harness.app_events) == before
 
 
 def test_transport_of_names_the_connection_transport_until_it_is_gone(peer):
     peer.connect()
-    assert peer.server.transport_of(peer.sid) == peer.transport
-    peer.server.close(peer.sid)
+    assert peer.server.connections.transport_of(peer.sid) == peer.transport
+    peer.server.connections.close(peer.sid)
     peer.harness.pump()
     assert peer.closed_by_server
-    assert peer.server.transport_of(peer.sid) is None
+    assert peer.server.connections.transport_of(peer.sid) is None

@@ -117,7 +117,7 @@ def _transport_error(client):
 
 
 def _forced_close(client):
-    client.peer.server.close(client.peer.sid)
+    client.peer.server.connections.close(client.peer.sid)
     client.peer.harness.pump()
 
 
