@@ -22,6 +22,7 @@ from typing import Any
 from sio_anyio._context import Context
 from sio_anyio._listeners import Listener, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
+from sio_anyio._turns import Turn
 from sio_anyio.conn import Conn
 from sio_anyio.errors import ConnectionRejected
 from sio_anyio.namespace import Namespace, Namespaces
@@ -211,6 +212,7 @@ class EventRouter:
     async def _run_server_side(
         self, namespace: Namespace, pending: deque[ServerSideEmitReceived]
     ) -> None:
+        turn = Turn()
         try:
             while pending:
                 event = pending.popleft()
@@ -220,6 +222,7 @@ class EventRouter:
                         await call_logged(handler, *event.args)
                 else:
                     await self._answer_server_side(handlers, event.args, event.ack_id)
+                await turn.spend()
         finally:
             del self._server_side[namespace.name]
 
