@@ -2,15 +2,16 @@
 
 An event loop switches tasks only where one awaits something that is not ready. A single read
 of 64 KiB can hold thousands of small WebSocket messages (9,000 pongs, 2,000 events). Handled
-to the end, each fed to the core and dispatched to its socket's task, that is a tenth of a
-second or more during which no other client is read from, answered or written to. A
+to the end, each fed to the core and dispatched to its socket's task, they make one long
+stretch during which no other client is read from, answered or written to. A
 bystander's ack crosses three tasks (its reader, its socket's task, its connection's writer),
 and at each it waits behind whatever the flooding client's tasks do before they next await.
 
 So every loop that can carry on without waiting spends a :class:`Turn` per item, and when the
 turn is used up it checkpoints: every other ready task runs once before it goes on. The loops
 are the WebSocket readers (per wsproto event, or per ASGI message), the HTTP connection (per
-request), each socket's event task and the Engine.IO handler runner (per event). A turn is at
+request), and the tasks that run handlers: each socket's, each watched connection's (``packet``
+listeners), the Engine.IO handler runner, another server's ``server_side_emit``. A turn is at
 most :data:`ITEMS_PER_TURN` items or :data:`BYTES_PER_TURN` bytes of them, whichever comes
 first: the byte count stands for the cost of big messages (decoding a megabyte of JSON), the
 item count for the cost of many small ones.
