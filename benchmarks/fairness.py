@@ -23,30 +23,24 @@ import argparse
 import contextlib
 import dataclasses
 import math
-import os
 import re
-import socket
 import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from bench_lib import LOAD_CPU, ServerSpec, running_server
+from bench_lib import ServerSpec, chosen_loops, pin_load_generator, running_server
+from raw_clients import SOCKET_TIMEOUT, WsPeer, client_frame
 from sio_anyio import Socket, run_server
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, Event, Request, TextMessage
 
 BENCH = Path(__file__).resolve().parent
-TARGET = "/socket.io/?EIO=4&transport=websocket"
 INTERVAL = 0.1  # seconds between the bystander's events
 TARGET_P99_MS = 100.0
-SOCKET_TIMEOUT = 10.0
 FLOOD_TIMEOUT = 40.0  # under the server's ping timeout: the flooder answers no ping
 SETTLE = 1.0  # seconds of quiet between floods
 SENTINEL = 1_000_000_000
-ZERO_MASK = b"\x00\x00\x00\x00"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,65 +88,6 @@ def server_spec(backend: str) -> ServerSpec:
     )
 
 
-# -- the wire -----------------------------------------------------------------------------------
-
-
-def client_frame(text: str) -> bytes:
-    """A final text frame from a client, masked with a zero key (its payload reads as sent)."""
-    payload = text.encode()
-    size = len(payload)
-    if size < 126:
-        header = bytes((0x81, 0x80 | size))
-    elif size < 1 << 16:
-        header = bytes((0x81, 0x80 | 126)) + size.to_bytes(2, "big")
-    else:
-        header = bytes((0x81, 0x80 | 127)) + size.to_bytes(8, "big")
-    return header + ZERO_MASK + payload
-
-
-class Peer:
-    """One WebSocket client on a blocking socket, with a connected Socket.IO socket on ``/``."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=SOCKET_TIMEOUT)
-        self.ws = WSConnection(ConnectionType.CLIENT)
-        self._send_lock = threading.Lock()
-        self.sock.sendall(self.ws.send(Request(host="127.0.0.1", target=TARGET)))
-        accepted = next(self.events())
-        assert isinstance(accepted, AcceptConnection), accepted
-        assert next(self.texts()).startswith("0"), "no Engine.IO open packet"
-        self.send("40")
-        answer = next(self.texts())
-        assert answer.startswith("40{"), answer
-
-    def send(self, text: str) -> None:
-        with self._send_lock:
-            self.sock.sendall(self.ws.send(TextMessage(data=text)))
-
-    def events(self) -> Iterator[Event]:
-        while True:
-            yield from self.ws.events()
-            data = self.sock.recv(65536)
-            if not data:
-                return
-            self.ws.receive_data(data)
-
-    def texts(self) -> Iterator[str]:
-        """Each text message; Engine.IO pings are answered on the way."""
-        for event in self.events():
-            if isinstance(event, TextMessage):
-                if event.data == "2":
-                    self.send("3")
-                else:
-                    yield event.data
-
-    def close(self) -> None:
-        """Close, waking a thread blocked reading (a plain close would leave it blocked)."""
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-
-
 # -- the bystander ------------------------------------------------------------------------------
 
 
@@ -162,7 +97,7 @@ class Bystander:
     ACK = re.compile(r"^43(\d+)\[")
 
     def __init__(self, port: int) -> None:
-        self._peer = Peer(port)
+        self._peer = WsPeer(port)
         self._sent: dict[int, float] = {}
         self.samples: list[tuple[float, float | None]] = []  # (sent at, latency or None)
         self._acked: dict[int, float] = {}
@@ -220,7 +155,7 @@ def flood_bytes(flood: Flood) -> bytes:
 def run_flood(port: int, flood: Flood) -> tuple[float, float, bool]:
     """Connect a flooder, write the flood, read until the sentinel's ack: (start, end, done)."""
     data = flood_bytes(flood)
-    peer = Peer(port)
+    peer = WsPeer(port)
     marker = f'43{SENTINEL}["end"]'.encode()
     done = threading.Event()
 
@@ -320,9 +255,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--serve", choices=("asyncio", "trio"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
-    options.backends = options.backends or ["asyncio", "trio"]
-    if set(options.backends) - {"asyncio", "trio"}:
-        parser.error("the backends are asyncio and trio")
+    options.backends = chosen_loops(parser, options.backends)
     if options.quick:
         options.rounds, options.baseline = 1, 0.5
     return options
@@ -333,8 +266,7 @@ def main() -> None:
     if options.serve:
         serve(options.serve, options.port)
         return
-    if (os.cpu_count() or 1) >= 2:
-        os.sched_setaffinity(0, {int(LOAD_CPU)})
+    pin_load_generator()
     results = [bench_backend(backend, options) for backend in options.backends]
     sys.exit(0 if all(results) else 1)
 

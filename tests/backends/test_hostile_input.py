@@ -77,6 +77,13 @@ async def _largest_step(progress: Callable[[], int], until: int) -> int:
     return largest
 
 
+async def _flooded(stream: Any, flood: bytes, progress: Callable[[], int], until: int) -> int:
+    """Write ``flood`` in one go, meanwhile watching ``progress``: its largest step."""
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(stream.send, flood)
+        return await _largest_step(progress, until)
+
+
 def _frames(wire: Any, packets: list[str]) -> bytes:
     """Engine.IO packets as client text frames, in one buffer: a flood in one write."""
     return b"".join(wire.client_frame(0x1, packet.encode()) for packet in packets)
@@ -195,9 +202,7 @@ async def test_event_flood_is_acked_in_order_in_turns(wire) -> None:
     with anyio.fail_after(TIMEOUT):
         async with wire.serving(io) as port, wire.bystander(port, sio=True) as bystander:
             attacker = await wire.connected(port)
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(attacker.ws.stream.send, flood)
-                step = await _largest_step(lambda: handled[0], count)
+            step = await _flooded(attacker.ws.stream, flood, lambda: handled[0], count)
             acks = [(await attacker.receive()).raw for _ in range(count)]
             answered = await bystander.answered()
             left = list(reasons)
@@ -216,9 +221,9 @@ async def test_join_flood_joins_every_room_in_turns(wire) -> None:
         async with wire.serving(io) as port, wire.bystander(port, sio=True) as bystander:
             attacker = await wire.connected(port)
             attacked = sockets[-1]
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(attacker.ws.stream.send, flood)
-                step = await _largest_step(lambda: len(attacked.rooms) - 1, count)
+            step = await _flooded(
+                attacker.ws.stream, flood, lambda: len(attacked.rooms) - 1, count
+            )
             rooms = attacked.rooms
             answered = await bystander.answered()
             left = list(reasons)
@@ -243,13 +248,12 @@ def _count_packets(sockets: list[Socket], kind: str) -> list[int]:
 async def test_unsolicited_pong_flood_is_ignored_in_turns(wire) -> None:
     io, sockets, reasons = _sio_server()
     count = 5_000
+    flood = _frames(wire, ["3"] * count)
     with anyio.fail_after(TIMEOUT):
         async with wire.serving(io) as port, wire.bystander(port, sio=True) as bystander:
             attacker = await wire.connected(port)
             pongs = _count_packets(sockets, "pong")
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(attacker.ws.stream.send, _frames(wire, ["3"] * count))
-                step = await _largest_step(lambda: pongs[0], count)
+            step = await _flooded(attacker.ws.stream, flood, lambda: pongs[0], count)
             await attacker.emit("ping", ack_id=1)
             still = (await attacker.receive()).raw
             answered = await bystander.answered()
@@ -263,13 +267,12 @@ async def test_unsolicited_pong_flood_is_ignored_in_turns(wire) -> None:
 async def test_connect_flood_to_a_missing_namespace_is_refused_in_turns(wire) -> None:
     io, sockets, reasons = _sio_server()
     count = 1_000
+    flood = _frames(wire, ["40/nowhere,"] * count)
     with anyio.fail_after(TIMEOUT):
         async with wire.serving(io) as port, wire.bystander(port, sio=True) as bystander:
             attacker = await wire.connected(port)
             messages = _count_packets(sockets, "message")
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(attacker.ws.stream.send, _frames(wire, ["40/nowhere,"] * count))
-                step = await _largest_step(lambda: messages[0], count)
+            step = await _flooded(attacker.ws.stream, flood, lambda: messages[0], count)
             refusals = {(await attacker.receive()).raw for _ in range(count)}
             answered = await bystander.answered()
             left = list(reasons)
@@ -290,9 +293,7 @@ async def test_pipelined_post_flood_is_answered_in_turns(wire) -> None:
             post = head + "4x"
             messages = _messages_from(recorder, sid)
             async with await anyio.connect_tcp("127.0.0.1", port) as stream:
-                async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(stream.send, post.encode() * count)
-                    step = await _largest_step(messages, count)
+                step = await _flooded(stream, post.encode() * count, messages, count)
                 answers = await _read_answers(stream, count)
             answered = await bystander.answered()
     assert answers.count(b"HTTP/1.1 200 ") == count
