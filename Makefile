@@ -78,7 +78,7 @@ bench-cluster: $(STAMP) $(BENCH_NPM_STAMP) cluster-deps
 
 # A bystander's ack latency (p50, p99, max) while another client floods the server: 50k events,
 # 100k joins, 100k unsolicited pongs, 10k bad CONNECTs; on asyncio and trio, against the target
-# p99 < 100 ms (~4 min). BENCH_ARGS="--quick" checks it runs; BENCH_ARGS="trio" for one loop.
+# p99 < 100 ms (a few minutes). BENCH_ARGS="--quick" checks it runs; BENCH_ARGS="trio" for one loop.
 bench-fairness: $(STAMP)
 	$(PY) $(BENCH_DIR)/fairness.py $(BENCH_ARGS)
 
@@ -107,7 +107,7 @@ FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -bb -m pytest -q -x tests/properties --hypothesis-profile=fuzz
 
-# The soak, not in `make test` either (~5 min): 10,000 connect/disconnect cycles per transport,
+# The soak, not in `make test` either (several minutes): 10,000 connect/disconnect cycles a transport,
 # then a flood, on asyncio and trio, with the server's RSS and open files sampled; prints the
 # figures and fails when they do not stay flat. SOAK_ARGS="--quick" checks it runs.
 SOAK_ARGS ?=
