@@ -59,7 +59,6 @@ class HttpConnection:
         self._deflate = deflate
         self._read_timeout = read_timeout
         self._http = h11.Connection(h11.SERVER)
-        self._turn = Turn()
 
     async def run(self) -> None:
         """Serve until the peer leaves, HTTP says close, or the connection became a WebSocket.
@@ -67,12 +66,12 @@ class HttpConnection:
         Pipelined requests are served without waiting on the stream: the others get their turn
         between them.
         """
-        linger = False
+        linger, turn = False, Turn()
         try:
             while (request := await self._next_request()) is not None:
                 if not await self._serve(request):
                     break
-                await self._turn.spend(len(request.body))
+                await turn.spend(len(request.body))
             linger = self._http.their_state is not h11.CLOSED
         except StreamGone:
             pass

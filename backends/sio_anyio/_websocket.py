@@ -192,7 +192,6 @@ class _WebSocket:
         self._driver = driver
         self._assembler = MessageAssembler(driver.max_message_size)
         self._send_lock = anyio.Lock(fast_acquire=True)
-        self._turn = Turn()
 
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""
@@ -210,13 +209,14 @@ class _WebSocket:
 
         One read may hold thousands of frames: the others get their turn between them.
         """
+        turn = Turn()
         try:
             while True:
                 for event in self._ws.events():
                     ended = await self._on_event(event)
                     if ended is not None:
                         return ended
-                    await self._turn.spend(_payload_size(event))
+                    await turn.spend(_payload_size(event))
                 await self._flow.wait()  # backpressure: the client's output is not read
                 self._ws.receive_data(await self._stream.receive())
         except StreamGone as gone:
