@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit fuzz install npm browser-deps cluster-deps redis bench bench-cluster bench-memory bench-profile clean
+.PHONY: demo test lint unit fuzz soak install npm browser-deps cluster-deps redis bench bench-cluster bench-memory bench-profile bench-fairness clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ bench-cluster: $(STAMP) $(BENCH_NPM_STAMP) cluster-deps
 bench-memory: $(STAMP)
 	$(PY) $(BENCH_DIR)/idle_memory.py $(BENCH_ARGS)
 
+# A bystander's ack latency (p50, p99, max) while another client floods the server: 50k events,
+# 100k joins, 100k unsolicited pongs, 10k bad CONNECTs; on asyncio and trio, against the target
+# p99 < 100 ms (a few minutes). BENCH_ARGS="--quick" checks it runs; BENCH_ARGS="trio" for one loop.
+bench-fairness: $(STAMP)
+	$(PY) $(BENCH_DIR)/fairness.py $(BENCH_ARGS)
+
 # py-spy profile of sio-core on asyncio under echo and fan-out (docs/benchmarks/profile-*)
 bench-profile: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
 	$(BENCH_VENV)/bin/python $(BENCH_DIR)/bench_profile.py
@@ -108,6 +114,13 @@ unit: $(STAMP)
 FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -bb -m pytest -q -x tests/properties --hypothesis-profile=fuzz
+
+# The soak, not in `make test` either (several minutes): 10,000 connect/disconnect cycles a transport,
+# then a flood, on asyncio and trio, with the server's RSS and open files sampled; prints the
+# figures and fails when they do not stay flat. SOAK_ARGS="--quick" checks it runs.
+SOAK_ARGS ?=
+soak: $(STAMP)
+	$(PY) benchmarks/soak.py $(SOAK_ARGS)
 
 test: lint $(STAMP) $(NPM_STAMP) $(BROWSER_STAMP) cluster-deps
 	$(PY) -bb -m pytest -q

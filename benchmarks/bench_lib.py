@@ -7,6 +7,7 @@ timeout on top of ``load.mjs``'s own hard timer.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import json
@@ -216,3 +217,19 @@ def running_server(spec: ServerSpec) -> Iterator[tuple[int, str]]:
             yield process.pid, f"http://127.0.0.1:{port}"
         finally:
             _stop(process)
+
+
+LOOPS = ("asyncio", "trio")
+
+
+def chosen_loops(parser: argparse.ArgumentParser, names: list[str]) -> list[str]:
+    """The event loops named on the command line (both when none is)."""
+    if set(names) - set(LOOPS):
+        parser.error(f"the loops are {' and '.join(LOOPS)}")
+    return names or list(LOOPS)
+
+
+def pin_load_generator() -> None:
+    """Run this process on the load generator's CPU, when there are two."""
+    if (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {int(LOAD_CPU)})

@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 
 from sio_anyio._driver import Accepted, Answer, Driver, Reply
+from sio_anyio._turns import Turn
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.surface import TransportCore
@@ -237,8 +238,13 @@ class _WebSocket:
 
     async def _read_loop(self) -> None:
         """Hand every message to the core until the client goes (cleanly or not: the ASGI
-        server does not say which, and Node calls both ``transport close``)."""
+        server does not say which, and Node calls both ``transport close``).
+
+        The ASGI server may hand over queued messages without waiting: the other tasks get
+        their turn between them.
+        """
         limit = self._driver.max_message_size
+        turn = Turn()
         while True:
             await self._accepted.flow.wait()  # backpressure: the client's output is not read
             message = await self._receive()
@@ -252,6 +258,7 @@ class _WebSocket:
                 self._driver.ws_too_large(self._id)
             else:
                 self._driver.ws_message(self._id, data)
+            await turn.spend(len(data))
 
     async def _write_loop(self, scope: anyio.CancelScope) -> None:
         """Send what the core queues; its close request ends the WebSocket."""

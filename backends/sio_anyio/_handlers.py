@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sio_anyio._counter import InFlight
 from sio_anyio._queue import Queue
+from sio_anyio._turns import Turn
 from sio_core.events import Event
 
 logger = logging.getLogger("sio_anyio")
@@ -39,13 +40,15 @@ class HandlerRunner:
             self._queue.put(event)
 
     async def run(self) -> None:
-        """Deliver events until cancelled."""
+        """Deliver events until cancelled, letting the other tasks run between turns."""
+        turn = Turn()
         while True:
             event = await self._queue.get()
             try:
                 await self._deliver(event)
             finally:
                 self._pending.done()
+            await turn.spend()
 
     async def idle(self) -> None:
         """Wait until every submitted event has been handled."""

@@ -23,6 +23,7 @@ import h11
 
 from sio_anyio._driver import Accepted, Answer, Driver, Reply
 from sio_anyio._streams import ByteStream, StreamGone
+from sio_anyio._turns import Turn
 from sio_anyio._websocket import handshake_refusal, run_websocket
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.surface import TransportCore
@@ -60,11 +61,17 @@ class HttpConnection:
         self._http = h11.Connection(h11.SERVER)
 
     async def run(self) -> None:
-        """Serve until the peer leaves, HTTP says close, or the connection became a WebSocket."""
-        linger = False
+        """Serve until the peer leaves, HTTP says close, or the connection became a WebSocket.
+
+        Pipelined requests are served without waiting on the stream: the others get their turn
+        between them.
+        """
+        linger, turn = False, Turn()
         try:
-            while await self._serve_one():
-                pass
+            while (request := await self._next_request()) is not None:
+                if not await self._serve(request):
+                    break
+                await turn.spend(len(request.body))
             linger = self._http.their_state is not h11.CLOSED
         except StreamGone:
             pass
@@ -74,11 +81,8 @@ class HttpConnection:
         finally:
             await (self._stream.linger_close() if linger else self._stream.aclose())
 
-    async def _serve_one(self) -> bool:
-        """One request and its answer; True when the connection can carry another."""
-        request = await self._next_request()
-        if request is None:
-            return False
+    async def _serve(self, request: HttpRequest) -> bool:
+        """Answer one request; True when the connection can carry another."""
         if not self._driver.owns(request):
             await self._write(await self._answer_foreign(request), request.method)
             return self._next_cycle()

@@ -22,6 +22,7 @@ from typing import Any
 from sio_anyio._context import Context
 from sio_anyio._listeners import Listener, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
+from sio_anyio._turns import Turn
 from sio_anyio.conn import Conn
 from sio_anyio.errors import ConnectionRejected
 from sio_anyio.namespace import Namespace, Namespaces
@@ -224,6 +225,7 @@ class EventRouter:
         self, namespace: Namespace, pending: deque[ServerSideEmitReceived]
     ) -> None:
         self._namespaces.announce(namespace)
+        turn = Turn()
         try:
             while pending:
                 event = pending.popleft()
@@ -233,6 +235,7 @@ class EventRouter:
                         await call_logged(handler, *event.args)
                 else:
                     await self._answer_server_side(handlers, event.args, event.ack_id)
+                await turn.spend()
         finally:
             del self._server_side[namespace.name]
 

@@ -33,6 +33,7 @@ from wsproto.utilities import LocalProtocolError, generate_accept_token
 
 from sio_anyio._driver import Accepted, Driver, WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
+from sio_anyio._turns import Turn
 from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
@@ -204,13 +205,18 @@ class _WebSocket:
     # -- reading ----------------------------------------------------------------------------
 
     async def _read_loop(self) -> bool:
-        """Read until the WebSocket ends; returns whether it ended in error."""
+        """Read until the WebSocket ends; returns whether it ended in error.
+
+        One read may hold thousands of frames: the others get their turn between them.
+        """
+        turn = Turn()
         try:
             while True:
                 for event in self._ws.events():
                     ended = await self._on_event(event)
                     if ended is not None:
                         return ended
+                    await turn.spend(_payload_size(event))
                 await self._flow.wait()  # backpressure: the client's output is not read
                 self._ws.receive_data(await self._stream.receive())
         except StreamGone as gone:
@@ -341,6 +347,12 @@ def _text_frame(message: str) -> bytes:
 @functools.lru_cache(maxsize=64)
 def _binary_frame(message: bytes) -> bytes:
     return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
+
+
+def _payload_size(event: Event) -> int:
+    if isinstance(event, (TextMessage, BytesMessage)):
+        return len(event.data)
+    return 0
 
 
 def _as_ws_message(message: str | bytes) -> TextMessage | BytesMessage:

@@ -15,6 +15,7 @@ from typing import Any
 from sio_anyio._context import Context
 from sio_anyio._listeners import EventEmitter
 from sio_anyio._queue import Queue
+from sio_anyio._turns import Turn
 
 PACKET_EVENTS = frozenset({"packet", "packetCreate", "drain"})
 """The events that make the core report this connection's traffic."""
@@ -92,10 +93,15 @@ class Conn(EventEmitter):
             self._inbox.put((event, args))
 
     async def _run(self) -> None:
-        """Call the listeners of each event in turn, until ``close`` (always the last one)."""
+        """Call the listeners of each event in turn, until ``close`` (always the last one).
+
+        A client's flood of packets queues up here: the other tasks get their turn between them.
+        """
         assert self._inbox is not None
+        turn = Turn()
         while True:
             event, args = await self._inbox.get()
             await self._listeners.emit(event, *args)
             if event == "close":
                 return
+            await turn.spend()

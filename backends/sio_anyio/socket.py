@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from sio_anyio._context import Context
 from sio_anyio._listeners import EventEmitter, L, Listener, call, call_logged, wants_ack
 from sio_anyio._queue import Queue
+from sio_anyio._turns import Turn
 from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
 from sio_anyio.conn import Conn
 from sio_core import BroadcastOptions, Handshake, SocketServer
@@ -233,11 +234,17 @@ class Socket(EventEmitter, Generic[D]):
     # -- the socket's own task: events in order -------------------------------------------
 
     async def _handle_events(self, inbox: Queue[Event]) -> None:
-        """Handle this socket's events, in order, until it has disconnected."""
+        """Handle this socket's events, in order, until it has disconnected.
+
+        A flood of events queues up here faster than it is handled: the other sockets get
+        their turn between them.
+        """
+        turn = Turn()
         while True:
             event = await inbox.get()
             if isinstance(event, EventReceived):
                 await self._on_event(event)
+                await turn.spend()
             elif isinstance(event, SocketErrored):
                 await self._listeners.emit("error", RuntimeError(event.message))
             elif isinstance(event, SocketDisconnecting):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -376,6 +377,69 @@ async def sio_serving(io: Server) -> AsyncIterator[int]:
                 await io.close()
 
 
+# -- hostile input: raw frames, and a bystander that must not notice ------------------------------
+
+
+def client_frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    announced: int | None = None,
+    fin: bool = True,
+    rsv1: bool = False,
+    masked: bool = True,
+) -> bytes:
+    """One client frame built by hand (masked with a zero key: the payload reads as sent)."""
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    mask = 0x80 if masked else 0
+    length = len(payload) if announced is None else announced
+    if length < 126:
+        header = bytes([first, mask | length])
+    elif length < 1 << 16:
+        header = bytes([first, mask | 126]) + struct.pack("!H", length)
+    else:
+        header = bytes([first, mask | 127]) + struct.pack("!Q", length)
+    return header + (b"\x00" * 4 if masked else b"") + payload
+
+
+class Bystander:
+    """A well-behaved client connected before an attack, asking for its answer afterwards."""
+
+    def __init__(self, ws: WsClient, ask: str, answer: str) -> None:
+        self.ws = ws
+        self._ask = ask
+        self._answer = answer
+
+    async def answered(self) -> bool:
+        """Whether it still gets its answer on the session it had (not once that closed)."""
+        await self.ws.send_message(self._ask)
+        while True:
+            event = await self.ws.next_event()
+            if isinstance(event, ws_events.CloseConnection):
+                return False
+            if isinstance(event, ws_events.TextMessage) and event.data == "2":
+                await self.ws.send_message("3")
+            elif isinstance(event, ws_events.TextMessage) and event.data == self._answer:
+                return True
+
+
+@asynccontextmanager
+async def bystander(port: int, *, sio: bool = False) -> AsyncIterator[Bystander]:
+    """A bystander of the echo server (the echo is its answer) or, with ``sio``, of a Socket.IO
+    server whose ``ping`` handler returns ``"pong"`` (the ack is its answer)."""
+    if sio:
+        ws, ask, answer = (await connected(port)).ws, '421000["ping"]', '431000["pong"]'
+    else:
+        ws = await WsClient.connect(port, EIO + "&transport=websocket")
+        await ws.receive_message()
+        ask = answer = "4bystander"
+    try:
+        yield Bystander(ws, ask, answer)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await ws.aclose()
+
+
 class Wire:
     """What the ``wire`` fixture hands to a test."""
 
@@ -390,6 +454,8 @@ class Wire:
     serving = staticmethod(sio_serving)
     Seen = Seen
     SioPacket = SioPacket
+    client_frame = staticmethod(client_frame)
+    bystander = staticmethod(bystander)
 
 
 @pytest.fixture

@@ -1,11 +1,10 @@
 """Hostile input refused early: before the bytes it announces arrive or are inflated.
 
-Raw frames and raw requests over real TCP; each wait is bounded by ``fail_after``.
+Raw frames and raw requests over real TCP; each wait is bounded by ``fail_after``. A bystander,
+connected before each attack, keeps its session and gets its answer after it.
 """
 
 from __future__ import annotations
-
-import struct
 
 import anyio
 import anyio.abc
@@ -20,18 +19,6 @@ pytestmark = pytest.mark.anyio
 TIMEOUT = 5
 WS_TARGET = "/engine.io/?EIO=4&transport=websocket"
 POLLING = "/engine.io/?EIO=4&transport=polling"
-
-
-def masked_frame(opcode: int, payload: bytes, *, announced: int | None = None) -> bytes:
-    """A final client frame, masked with a zero key (so the payload reads as it is sent)."""
-    length = len(payload) if announced is None else announced
-    if length < 126:
-        header = bytes([0x80 | opcode, 0x80 | length])
-    elif length < 1 << 16:
-        header = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", length)
-    else:
-        header = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", length)
-    return header + b"\x00\x00\x00\x00" + payload
 
 
 async def read_all(stream: anyio.abc.SocketStream) -> bytes:
@@ -54,29 +41,33 @@ async def next_close(client) -> ws.CloseConnection:
 
 async def test_frame_header_announcing_2_pow_62_bytes_closes_with_1009_at_once(wire) -> None:
     with anyio.fail_after(TIMEOUT):
-        async with wire.server() as (port, recorder):
+        async with wire.server() as (port, recorder), wire.bystander(port) as bystander:
             client = await wire.ws(port, WS_TARGET)
             await client.receive_message()
-            await client.stream.send(masked_frame(0x1, b"4abc", announced=1 << 62))
+            await client.stream.send(wire.client_frame(0x1, b"4abc", announced=1 << 62))
             closing = await next_close(client)
             ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+            answered = await bystander.answered()
             await client.aclose()
     assert closing.code == 1009
     assert ended.description == "payload too large"
+    assert answered
 
 
 async def test_fragments_announcing_more_than_the_limit_close_before_the_payload(wire) -> None:
     config = EngineConfig(max_http_buffer_size=1000)
     with anyio.fail_after(TIMEOUT):
-        async with wire.server(config) as (port, _):
+        async with wire.server(config) as (port, _), wire.bystander(port) as bystander:
             client = await wire.ws(port, WS_TARGET)
             await client.receive_message()
-            first = bytes([0x01, 0x80 | 100]) + b"\x00" * 4 + b"4" + b"x" * 99
-            second_header = bytes([0x80, 0x80 | 126]) + struct.pack("!H", 901) + b"\x00" * 4
+            first = wire.client_frame(0x1, b"4" + b"x" * 99, fin=False)
+            second_header = wire.client_frame(0x0, b"", announced=901)
             await client.stream.send(first + second_header)
             closing = await next_close(client)
+            answered = await bystander.answered()
             await client.aclose()
     assert closing.code == 1009
+    assert answered
 
 
 async def test_message_at_the_limit_is_still_accepted(wire) -> None:
@@ -95,15 +86,17 @@ async def test_deflate_bomb_closes_with_1009(wire) -> None:
     config = EngineConfig(max_http_buffer_size=100_000)
     bomb = "4" + "a" * 20_000_000  # about 20 KB compressed: far below the limit on the wire
     with anyio.fail_after(TIMEOUT):
-        async with wire.server(config) as (port, recorder):
+        async with wire.server(config) as (port, recorder), wire.bystander(port) as bystander:
             client = await wire.ws(port, WS_TARGET, deflate=True)
             await client.receive_message()
             await client.send_message(bomb)
             closing = await next_close(client)
             ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+            answered = await bystander.answered()
             await client.aclose()
     assert closing.code == 1009
     assert ended.description == "payload too large"
+    assert answered
 
 
 async def test_compressed_message_within_the_limit_is_inflated_whole(wire) -> None:
@@ -122,14 +115,16 @@ async def test_compressed_message_within_the_limit_is_inflated_whole(wire) -> No
 
 async def test_invalid_utf8_closes_with_1007_and_a_reason_of_our_own(wire) -> None:
     with anyio.fail_after(TIMEOUT):
-        async with wire.server() as (port, _):
+        async with wire.server() as (port, _), wire.bystander(port) as bystander:
             client = await wire.ws(port, WS_TARGET)
             await client.receive_message()
-            await client.stream.send(masked_frame(0x1, b"4hello \xff\xfe"))
+            await client.stream.send(wire.client_frame(0x1, b"4hello \xff\xfe"))
             closing = await next_close(client)
+            answered = await bystander.answered()
             await client.aclose()
     assert closing.code == 1007
     assert closing.reason == "invalid UTF-8 in a text message"
+    assert answered
 
 
 # -- HTTP ------------------------------------------------------------------------------------
@@ -144,21 +139,25 @@ async def test_content_length_with_transfer_encoding_gets_400_and_the_connection
         f"GET {POLLING} HTTP/1.1\r\nHost: x\r\n\r\n"
     ).encode()
     with anyio.fail_after(TIMEOUT):
-        async with wire.server() as (port, _):
+        async with wire.server() as (port, _), wire.bystander(port) as bystander:
             stream = await anyio.connect_tcp("127.0.0.1", port)
             async with stream:
                 await stream.send(smuggled)
                 answer = await read_all(stream)
+            answered = await bystander.answered()
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert answer.count(b"HTTP/1.1 ") == 1  # the request behind it was not served
+    assert answered
 
 
 async def test_post_stalled_mid_body_gets_408_then_the_connection_closes(wire) -> None:
     head = f"POST {POLLING}&sid=x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
     with anyio.fail_after(TIMEOUT):
-        async with wire.server(read_timeout=0.2) as (port, _):
+        async with wire.server(read_timeout=0.2) as (port, _), wire.bystander(port) as bystander:
             stream = await anyio.connect_tcp("127.0.0.1", port)
             async with stream:
                 await stream.send(head.encode() + b"4" * 10)
                 answer = await read_all(stream)
+            answered = await bystander.answered()
     assert answer.startswith(b"HTTP/1.1 408 ")
+    assert answered

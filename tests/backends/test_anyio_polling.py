@@ -88,7 +88,7 @@ async def test_fallback_answers_requests_outside_the_path(wire) -> None:
 async def test_declared_oversized_post_is_answered_then_the_connection_closed(wire) -> None:
     config = EngineConfig(max_http_buffer_size=100)
     with anyio.fail_after(TIMEOUT):
-        async with wire.server(config) as (port, recorder):
+        async with wire.server(config) as (port, recorder), wire.bystander(port) as bystander:
             client = await wire.http(port)
             sid = await wire.handshake(client)
             target = f"{wire.EIO}&transport=polling&sid={sid}"
@@ -96,9 +96,12 @@ async def test_declared_oversized_post_is_answered_then_the_connection_closed(wi
             closed = await client.closed_by_server()
             await client.aclose()
             ended = await recorder.wait_for(lambda e: isinstance(e, SessionClosed))
+            answered = await bystander.answered()
     assert response.status == 413
     assert closed
     assert isinstance(ended, SessionClosed)
+    assert ended.sid == sid
+    assert answered
 
 
 async def test_chunked_oversized_post_is_answered_then_the_connection_closed(wire) -> None:
