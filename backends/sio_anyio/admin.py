@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import logging
 import os
 import secrets
@@ -31,6 +30,7 @@ import anyio
 import anyio.to_thread
 
 from sio_anyio import _admin_wire as wire
+from sio_anyio._extras import require
 from sio_anyio.broadcast import BroadcastOperator, RemoteSocket
 from sio_anyio.conn import Transport
 from sio_anyio.errors import ClusterTimeoutError, ConnectionRejected
@@ -69,7 +69,7 @@ def instrument(
     :param namespace_name: the admin namespace.
     :param server_id: how the UI names this server (default: the host name).
     :raises ValueError: an ``auth`` option that is neither, or an unknown ``mode``.
-    :raises ImportError: basic authentication without bcrypt installed.
+    :raises MissingExtra: basic authentication without bcrypt (the ``admin`` extra) installed.
     """
     if mode not in ("development", "production"):
         raise ValueError(f"mode must be 'development' or 'production', not {mode!r}")
@@ -317,12 +317,7 @@ def _now() -> str:
 def _password_checker(auth: wire.BasicAuth) -> Callable[[str], Awaitable[bool]]:
     """An async ``check(password) -> bool`` against the hash, in a worker thread (bcrypt
     takes tens of milliseconds on purpose)."""
-    try:
-        bcrypt = importlib.import_module("bcrypt")  # the admin extra, only for this
-    except ImportError as missing:
-        raise ImportError(
-            "the admin UI's basic authentication needs bcrypt: pip install 'sio-core[admin]'"
-        ) from missing
+    bcrypt = require("bcrypt", "admin", feature="the admin UI's basic authentication")
     checkpw: Callable[[bytes, bytes], bool] = bcrypt.checkpw
     hashed = auth.password_hash.encode("ascii")
 
