@@ -49,7 +49,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from sio_core.cluster import ClassicRedisFormat, ClusterFormat
+from sio_core.cluster import ClassicRedisFormat, ClusterFormat, RedisStreamsFormat
+from sio_core.cluster.stream_commands import StreamRead
 from sio_core.config import SocketConfig
 from sio_core.engineio._events import Event, MessageReceived, SessionClosed, SessionOpened
 from sio_core.engineio._server import EngineServer
@@ -57,23 +58,24 @@ from sio_core.errors import (
     AckAbandonReason,
     DisconnectReason,
     LocalProtocolError,
-    RemoteProtocolError,
+    ProtocolError,
 )
 from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
 from sio_core.socketio import packets
 from sio_core.socketio._acks import Acks
 from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
-from sio_core.socketio._client import Client
 from sio_core.socketio._cluster_channels import ClusterChannels
 from sio_core.socketio._cluster_node import ClusterNode
-from sio_core.socketio._events import AckAbandoned, EventReceived, SocketErrored
+from sio_core.socketio._cluster_stream import ClusterStream
+from sio_core.socketio._events import AckAbandoned, ClusterMessageRejected
+from sio_core.socketio._intake import Intake
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
-from sio_core.socketio._recovery import Recovery
 from sio_core.socketio._shared import Shared
-from sio_core.socketio._socket import Handshake, Socket, SocketState
+from sio_core.socketio._socket import Socket, SocketState
 from sio_core.socketio._sockets import Sockets
+from sio_core.socketio._stream_sessions import recovery_of
 from sio_core.socketio.packets import Packet, PacketType
 from sio_core.stats import ServerStats
 
@@ -91,8 +93,9 @@ class SocketServer:
         channels with a :class:`~sio_core.events.ClusterSubscribe` (see ``docs/cluster.md``).
         ``None`` (the default) is a single node.
     :param cluster_format: how the nodes talk: a :class:`~sio_core.cluster.ClassicRedisFormat`
-        (the default in cluster mode) or a :class:`~sio_core.cluster.ShardedRedisFormat`, both
-        Node's own formats. It needs a ``node_id``.
+        (the default in cluster mode), a :class:`~sio_core.cluster.ShardedRedisFormat` or a
+        :class:`~sio_core.cluster.RedisStreamsFormat`, all Node's own formats. It needs a
+        ``node_id``.
     """
 
     def __init__(
@@ -115,21 +118,33 @@ class SocketServer:
         self._events: list[Event] = []
         self._acks = Acks()
         self._now = 0.0
+        wire_format = (cluster_format or ClassicRedisFormat()) if node_id is not None else None
+        self._stream: ClusterStream | None = None
+        if isinstance(wire_format, RedisStreamsFormat):
+            self._stream = ClusterStream(wire_format, self._events.extend)
         recovery = self.config.connection_state_recovery
-        self._recovery = Recovery(recovery, id_generator) if recovery is not None else None
+        self._recovery = recovery_of(recovery, id_generator, self._stream, self._encode_event)
         shared = Shared(self._acks, self._events.extend, self._clock, self._recovery)
         channels = None
-        if node_id is not None:
-            channels = ClusterChannels(
-                cluster_format or ClassicRedisFormat(), node_id, shared.emit
-            )
+        if node_id is not None and wire_format is not None:
+            channels = ClusterChannels(wire_format, node_id, shared.emit)
             adapter_factory = channels.adapter_factory(adapter_factory or _in_memory)
         self.namespaces = Namespaces(adapter_factory)
         self._sockets = Sockets(self._engine, self.parser, self.namespaces, shared)
         self._local = LocalSockets(self._sockets, self.namespaces, self.parser, shared)
-        self._cluster = ClusterNode(self._local, shared, channels=channels, new_id=id_generator)
+        self._cluster = ClusterNode(
+            self._local,
+            shared,
+            channels=channels,
+            new_id=id_generator,
+            stream=self._stream,
+            defer_broadcasts=self._recovery is not None,
+        )
+        if self._stream is not None:
+            self._stream.on_entry = self._cluster.receive_entry
         self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
+        self._intake = Intake(self._sockets, self.namespaces, self._cluster, shared, id_generator)
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
 
@@ -222,6 +237,45 @@ class SocketServer:
         self._cluster.receive(channel, payload)
         self._pull()
 
+    def next_stream_read(self) -> StreamRead:
+        """The read of the stream to run now, on the Redis Streams format: one at a time, on a
+        connection of its own (it blocks up to ``read.block`` seconds), its reply handed back to
+        :meth:`receive_stream_read`. After a failure, ask again: reading resumes where it was.
+
+        :raises LocalProtocolError: the server is not on the Redis Streams format.
+        """
+        return self._stream_of().next_read()
+
+    def receive_stream_read(self, read: StreamRead, reply: Any, now: float) -> None:
+        """Apply the reply Redis gave to ``read``: every new entry, in order. A reply that is no
+        such reply is dropped with a :class:`~sio_core.events.ClusterMessageRejected`.
+
+        :raises LocalProtocolError: the server is not on the Redis Streams format.
+        """
+        stream = self._stream_of()
+        self._tick(now)
+        try:
+            stream.receive_read(read, reply)
+        except ProtocolError as error:
+            self._events.append(ClusterMessageRejected(reason=f"stream read: {error.message}"))
+        self._pull()
+
+    def receive_command_reply(self, ticket: int, reply: Any, now: float) -> None:
+        """The reply to the :class:`~sio_core.events.ClusterCommand` of ``ticket`` (or a
+        :class:`~sio_core.cluster.stream_commands.CommandFailed`).
+
+        :raises LocalProtocolError: the server is not on the Redis Streams format.
+        """
+        stream = self._stream_of()
+        self._tick(now)
+        stream.replied(ticket, reply)
+        self._pull()
+
+    def _stream_of(self) -> ClusterStream:
+        if self._stream is None:
+            raise LocalProtocolError("not on the Redis Streams format")
+        return self._stream
+
     def count_channel(self, nsp: str) -> tuple[str, bool]:
         """The channel whose subscribers are the servers of namespace ``nsp``, this one included,
         and whether it is a shard channel: ``PUBSUB NUMSUB`` (``SHARDNUMSUB`` when True) of it,
@@ -286,7 +340,7 @@ class SocketServer:
 
     def _translate(self, event: Event) -> None:
         if isinstance(event, MessageReceived):
-            self._receive_message(event.sid, event.data)
+            self._intake.message(event.sid, event.data)
             return
         if isinstance(event, SessionOpened):
             deadline = self._now + self.config.connect_timeout
@@ -297,72 +351,7 @@ class SocketServer:
                 self._sockets.close_client(client, event.reason, close_engine=False)
         self._events.append(event)
 
-    def _receive_message(self, sid: str, data: str | bytes) -> None:
-        client = self._sockets.client(sid)
-        if client is None:
-            return
-        try:
-            packet = client.decoder.feed(data)
-        except RemoteProtocolError as error:
-            self._decode_error(client, error)
-            return
-        if packet is not None:
-            self._receive_packet(client, packet)
-
-    def _decode_error(self, client: Client, error: RemoteProtocolError) -> None:
-        """Node: each socket gets an ``error`` event, then the connection is closed."""
-        for socket in client.sockets.values():
-            self._events.append(SocketErrored(socket_id=socket.id, message=error.message))
-        self._sockets.close_connection(client)
-
-    def _receive_packet(self, client: Client, packet: Packet) -> None:
-        socket = client.sockets.get(packet.nsp)
-        kind = packet.type
-        if kind is PacketType.CONNECT and socket is None and packet.nsp not in client.connecting:
-            self._connect(client, packet)
-        elif socket is None or kind in (PacketType.CONNECT, PacketType.CONNECT_ERROR):
-            self._sockets.close_client(client, DisconnectReason.FORCED_SERVER_CLOSE)
-        elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-            self._receive_event(socket, packet)
-        elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
-            assert packet.id is not None
-            self._receive_ack(socket, packet.id, tuple(packet.data))
-        else:
-            self._sockets.close_socket(socket, DisconnectReason.CLIENT_NAMESPACE_DISCONNECT)
-
-    def _receive_ack(self, socket: Socket, ack_id: int, args: tuple[Any, ...]) -> None:
-        """A client answered: the server's own emit or broadcast, or another node's broadcast."""
-        if not self._cluster.relay_answer(socket.id, ack_id, args):
-            self._events.extend(self._acks.answer(socket.id, ack_id, args))
-
-    def _receive_event(self, socket: Socket, packet: Packet) -> None:
-        name, *args = packet.data
-        event = name if isinstance(name, str) else str(name)  # JS keys numeric names as strings
-        if packet.id is not None:
-            self._acks.owe(socket.id, packet.id)
-        self._events.append(
-            EventReceived(
-                socket_id=socket.id,
-                nsp=socket.nsp,
-                event=event,
-                args=tuple(args),
-                ack_id=packet.id,
-            )
-        )
-
     # -- connecting: the middleware decision point, then the hold ------------------------------
-
-    def _connect(self, client: Client, packet: Packet) -> None:
-        auth = packet.data if isinstance(packet.data, dict) else {}
-        namespace = self.namespaces.resolve(packet.nsp, auth)
-        if namespace is None:
-            error = Packet(PacketType.CONNECT_ERROR, packet.nsp, {"message": "Invalid namespace"})
-            self._sockets.send_to_session(client.sid, error)
-            return
-        handshake = Handshake.from_request(client.request, auth)
-        restored = self._recovery and self._recovery.restore(namespace.name, auth, self._now)
-        if not (restored and self._sockets.recover(client, namespace.name, handshake, restored)):
-            self._sockets.ask(client, self._new_id(), namespace.name, handshake)
 
     def accept(self, socket_id: str) -> None:
         """Let a connecting socket in: it joins its own room and the client is sent its id.
@@ -423,7 +412,10 @@ class SocketServer:
         ack_id = self._namespace(nsp).next_ack_id() if with_ack else None
         if socket is not None and connected and ack_id is None and self._recovery:
             own_room = BroadcastOptions(rooms=frozenset((socket_id,)))
-            self._local.deliver(nsp, event, args, own_room, with_ack=False)
+            if self._stream is not None:  # in the stream, to be replayed on any node
+                self.operations.broadcast(nsp, event, args, own_room)
+            else:
+                self._local.deliver(nsp, event, args, own_room, with_ack=False)
         elif socket is not None and connected:
             self._sockets.send(socket, Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
         if ack_id is None:
@@ -475,6 +467,9 @@ class SocketServer:
 
     def _clock(self) -> float:
         return self._now
+
+    def _encode_event(self, nsp: str, data: list[Any]) -> list[str | bytes]:
+        return self._local.encode_event(nsp, data)
 
     def _tick(self, now: float) -> None:
         self._now = max(self._now, now)
