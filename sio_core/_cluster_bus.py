@@ -104,7 +104,8 @@ class ClusterBus:
         self.published: list[ClusterPublish] = []
         """Every message a node that was not muted published, in order."""
         self.delivered = 0
-        """How many messages the nodes received (a message counts once per recipient)."""
+        """How many messages the nodes received (a message counts once per recipient; a stream
+        entry once per reader)."""
         self.redis = FakeRedis()
         """The streams and keys of the nodes on the Redis Streams format."""
         self._replies: list[tuple[_Node, int, object]] = []
@@ -121,6 +122,7 @@ class ClusterBus:
             node.streams = True
         self._nodes.append(node)
         self._collect()
+        self._read(node)  # a Streams node starts reading at once: it hears what comes next
         return harness
 
     def detach(self, harness: Harness) -> None:
@@ -188,18 +190,20 @@ class ClusterBus:
 
     def _read_all(self) -> int:
         """Every Streams node whose reader is not held reads what is new; how many entries."""
+        return sum(self._read(node) for node in list(self._nodes))
+
+    def _read(self, node: _Node) -> int:
         read = 0
-        for node in list(self._nodes):
-            while node.streams and not node.reader_held and not node.muted:
-                step = node.server.next_stream_read()
-                reply = self.redis.execute(step.command, node.harness.clock.now)
-                if step.after is not None and reply is None:
-                    break
-                node.server.receive_stream_read(step, reply, node.harness.clock.now)
-                node.harness.pump()
-                read += (
-                    sum(len(found) for found in reply.values()) if isinstance(reply, dict) else 0
-                )
+        while node.streams and not node.reader_held and not node.muted:
+            step = node.server.next_stream_read()
+            reply = self.redis.execute(step.command, node.harness.clock.now)
+            if step.after is not None and reply is None:
+                break
+            node.server.receive_stream_read(step, reply, node.harness.clock.now)
+            node.harness.pump()
+            if isinstance(reply, dict):
+                read += sum(len(found) for found in reply.values())
+        self.delivered += read
         return read
 
     def advance(self, seconds: float) -> None:

@@ -355,15 +355,14 @@ class ClusterNode:
             return
         try:
             message = read_entry(fields, codec.limits)
-        except ProtocolError as error:
+            own = message.uid == channels.uid
+            if isinstance(message, wire.Broadcast) and message.request_id is None:
+                if self._defer or not own:
+                    self._remote_broadcast(message, entry_id)
+            elif not own:
+                self._dispatch(message)
+        except ProtocolError as error:  # malformed, or what no client may be sent
             self._emit([ClusterMessageRejected(reason=f"entry {entry_id}: {error.message}")])
-            return
-        own = message.uid == channels.uid
-        if isinstance(message, wire.Broadcast) and message.request_id is None:
-            if self._defer or not own:
-                self._remote_broadcast(message, entry_id)
-        elif not own and message.nsp == nsp:
-            self._dispatch(message)
 
     def _dispatch(self, message: wire.ClusterMessage) -> None:
         if isinstance(message, wire.RESPONSE_TYPES):
