@@ -33,7 +33,7 @@ import logging
 import secrets
 import string
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 import anyio
@@ -41,6 +41,7 @@ import anyio
 from sio_anyio._adapter import ClusterFormat, CoreAccess
 from sio_anyio._backoff import Backoff
 from sio_anyio._redis_bus import BusMessage, BusStatus, RedisBus, RedisUnavailable
+from sio_anyio._redis_wire import BaseConnection
 from sio_core.cluster import ClassicRedisFormat, ShardedRedisFormat, SubscriptionMode
 from sio_core.events import (
     ClusterMessageRejected,
@@ -73,6 +74,7 @@ class _RedisLink:
         ping_timeout: float,
         connect_timeout: float,
         backoff: Backoff | None,
+        reader: Callable[[BaseConnection], Awaitable[None]] | None = None,
     ) -> None:
         self._node_id = node_id
         self._format = cluster_format
@@ -84,6 +86,7 @@ class _RedisLink:
             ping_timeout=ping_timeout,
             connect_timeout=connect_timeout,
             backoff=Backoff() if backoff is None else backoff,
+            reader=reader,
         )
         self._start_wait = connect_timeout + ping_timeout
         self._first_try = anyio.Event()
