@@ -66,6 +66,7 @@ from sio_anyio._redis_status import (
     RedisUnavailable,
     SubscriberLost,
     SubscriberReady,
+    log_status,
 )
 from sio_anyio._redis_wire import (
     BaseConnection,
@@ -332,35 +333,21 @@ class RedisBus:
             except NeverUp as failed:
                 failures += 1
                 delay = self._backoff.delay(failures)
-                self._log_failure(failures, str(failed), first=failures == 1 and not ever_up)
-                self._status(ConnectFailed(attempt=failures, reason=str(failed), retry_in=delay))
+                failed_try = ConnectFailed(attempt=failures, reason=str(failed), retry_in=delay)
+                log_status(self.where, failed_try, first=not ever_up, most=self._backoff.maximum)
+                self._status(failed_try)
                 await anyio.sleep(delay)
                 continue
             ever_up = True
             failures = 0
             deaf_since = anyio.current_time()
-            logger.warning(
-                "redis %s: connection lost (%s); reconnecting, messages meanwhile are lost",
-                self.where,
-                reason,
-            )
-            self._status(SubscriberLost(reason=reason))
+            lost = SubscriberLost(reason=reason)
+            log_status(self.where, lost)
+            self._status(lost)
             # A session that keeps dying young must not become a busy loop of reconnections.
             quick_losses = quick_losses + 1 if lasted < _SHORT_SESSION else 0
             if quick_losses:
                 await anyio.sleep(self._backoff.delay(quick_losses))
-
-    def _log_failure(self, failures: int, reason: str, *, first: bool) -> None:
-        if first:
-            logger.warning(
-                "redis %s unreachable (%s): running without it, retrying every %.1f s at most; "
-                "local delivery goes on, other nodes are out of reach",
-                self.where,
-                reason,
-                self._backoff.maximum,
-            )
-        else:
-            logger.debug("redis %s: try %d failed (%s)", self.where, failures, reason)
 
     async def _run_session(self, *, gap_known: bool, since: float) -> tuple[str, float]:
         """One session, from connecting to its end: why it ended and how long it was up.
@@ -400,18 +387,9 @@ class RedisBus:
         dropped, self._dropped_in_gap = self._dropped_in_gap, 0
         self._session = session
         self._announce()
-        if gap is not None:
-            logger.warning(
-                "redis %s: connected after %.2f s without Redis; %d subscriptions restored, "
-                "%d messages were not published",
-                self.where,
-                gap,
-                sum(map(len, self._wanted.values())),
-                dropped,
-            )
-        else:
-            logger.info("redis %s: connected", self.where)
-        self._status(SubscriberReady(gap=gap, dropped=dropped))
+        ready = SubscriberReady(gap=gap, dropped=dropped)
+        log_status(self.where, ready, subscriptions=sum(map(len, self._wanted.values())))
+        self._status(ready)
         assert self._outbox_out is not None
         return await session.serve(self._outbox_out, hooks)
 
