@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -37,7 +36,7 @@ import anyio
 from sio_anyio._backoff import Backoff
 from sio_anyio._redis_status import RedisUnavailable
 from sio_anyio._redis_wire import BaseConnection
-from sio_anyio.redis_adapter import CLUSTER_ADAPTER_TIMEOUT, _RedisLink
+from sio_anyio.redis_adapter import ClusterAdapterLink
 from sio_core import SocketServer
 from sio_core.cluster import RedisStreamsFormat
 from sio_core.cluster.stream_commands import CommandFailed, StreamRead
@@ -50,7 +49,7 @@ Reply = tuple[int, Any]
 """A ticket and the reply to its command (or its ``CommandFailed``)."""
 
 
-class RedisStreamsAdapter(_RedisLink):
+class RedisStreamsAdapter(ClusterAdapterLink):
     """Node's ``createAdapter`` of ``@socket.io/redis-streams-adapter``: ``Server(adapter=...)``.
 
     Node's options, in snake_case, with Node's defaults (durations in seconds):
@@ -99,7 +98,6 @@ class RedisStreamsAdapter(_RedisLink):
         )
         super().__init__(
             url,
-            node_id=secrets.token_hex(8),
             cluster_format=cluster_format,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
@@ -111,15 +109,6 @@ class RedisStreamsAdapter(_RedisLink):
         self._replies: collections.deque[Reply] = collections.deque()
         self._replied = anyio.Event()
         self._reading = anyio.Event()
-
-    def fetch_timeout(self, requested: float | None) -> float:
-        """The operator's ``timeout()`` if any, else 5 s (Node's ``ClusterAdapter``)."""
-        return requested if requested else CLUSTER_ADAPTER_TIMEOUT
-
-    @property
-    def emit_timeout(self) -> float:
-        """5 s, as Node's ``ClusterAdapter``."""
-        return CLUSTER_ADAPTER_TIMEOUT
 
     def on_cluster_event(self, event: Event) -> None:
         """Carry out a cluster event of the core (during the pump: never waits)."""

@@ -161,6 +161,18 @@ def test_a_broadcast_redis_refuses_is_delivered_here_without_offset(a, bus):
 # -- recovery across nodes --------------------------------------------------------------------
 
 
+@pytest.fixture
+def away(a: Node, bus: ClusterBus) -> Client:
+    """A client of ``a`` that got one event, then lost its connection."""
+    client = Client(a)
+    a.ops.broadcast("/", "hello")
+    bus.flush()
+    client.read()
+    client.drop()
+    bus.flush()
+    return client
+
+
 def test_a_client_recovers_on_another_node_with_what_it_missed_in_order(a, b, bus):
     client = Client(a)
     a.ops.join(client.socket_id, "club")
@@ -189,16 +201,10 @@ def test_a_client_recovers_on_another_node_with_what_it_missed_in_order(a, b, bu
     assert b.server.socket(first_id).data == {"user": "ann"}
 
 
-def test_a_session_is_taken_once(a, b, bus):
-    client = Client(a)
-    a.ops.broadcast("/", "hello")
-    bus.flush()
-    client.read()
-    pid, offset = client.pid, client.offset
-    client.drop()
-    bus.flush()
-    client.come_back(b)
-    assert client.recovered
+def test_a_session_is_taken_once(away, a, b):
+    pid, offset = away.pid, away.offset
+    away.come_back(b)
+    assert away.recovered
     copycat = Client(a)
     copycat.come_back(a, pid=pid, offset=offset)
     assert not copycat.recovered
@@ -212,16 +218,10 @@ def test_a_client_that_received_nothing_cannot_recover(a, b, bus):
     assert not client.recovered
 
 
-def test_an_expired_session_gives_a_fresh_socket(a, b, bus):
-    client = Client(a)
-    a.ops.broadcast("/", "hello")
-    bus.flush()
-    client.read()
-    client.drop()
-    bus.flush()
+def test_an_expired_session_gives_a_fresh_socket(away, b):
     b.harness.advance(121.0)  # Redis expires the key with the clock of whoever asks
-    client.come_back(b)
-    assert not client.recovered
+    away.come_back(b)
+    assert not away.recovered
 
 
 def test_a_session_is_kept_only_for_node_s_recoverable_reasons(a, bus):
@@ -238,18 +238,6 @@ def test_a_session_is_kept_only_for_node_s_recoverable_reasons(a, bus):
 
 
 # -- bad input ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def away(a: Node, bus: ClusterBus) -> Client:
-    """A client of ``a`` that got one event, then lost its connection."""
-    client = Client(a)
-    a.ops.broadcast("/", "hello")
-    bus.flush()
-    client.read()
-    client.drop()
-    bus.flush()
-    return client
 
 
 @pytest.mark.parametrize(
