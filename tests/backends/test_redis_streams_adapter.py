@@ -141,3 +141,26 @@ async def test_sessions_and_entries_of_a_persistent_redis_survive_its_restart(sp
         ["missed", 1],
         "connect",
     ]
+
+
+async def test_sharded_pubsub_carries_the_requests_that_wait_for_answers(redis_url, wire):
+    key = f"sharded-{uuid.uuid4().hex[:8]}"
+    servers = [
+        Server(
+            adapter=RedisStreamsAdapter(
+                redis_url,
+                stream_name=key,
+                channel_prefix=key,
+                use_sharded_pubsub=True,
+                backoff=FAST,
+            )
+        )
+        for _ in range(2)
+    ]
+    servers[1].on("load?", lambda: 0.5)
+    with anyio.fail_after(LIMIT):
+        async with serving(*servers) as (_, far), contextlib.aclosing(await wire.connected(far)):
+            (remote,) = await servers[0].fetch_sockets()
+            answers = await servers[0].server_side_emit_with_ack("load?")
+    assert remote.rooms == {remote.id}
+    assert answers == [0.5]
