@@ -105,7 +105,7 @@ class LocalSockets:
         if recovery is not None:
             offset = recovery.offset_for(options, with_ack=with_ack, entry_id=entry_id)
         data = [event, *args] if offset is None else [event, *args, offset]
-        parts = self._parser.encode(Packet(PacketType.EVENT, nsp, data, ack_id))
+        parts = self.encode_event(nsp, data, ack_id)
         if recovery is not None and offset is not None:
             recovery.record(nsp, offset, options, parts, self._now())
         replayable = offset is not None
@@ -119,9 +119,11 @@ class LocalSockets:
         ]
         return Delivery(ack_id=ack_id, reached=reached)
 
-    def encode_event(self, nsp: str, data: list[Any]) -> list[str | bytes]:
+    def encode_event(
+        self, nsp: str, data: list[Any], ack_id: int | None = None
+    ) -> list[str | bytes]:
         """The EVENT ``data`` of namespace ``nsp`` as the clients' parser writes it."""
-        return self._parser.encode(Packet(PacketType.EVENT, nsp, data))
+        return self._parser.encode(Packet(PacketType.EVENT, nsp, data, ack_id))
 
     def fetch_sockets(self, nsp: str, options: BroadcastOptions) -> list[SocketSnapshot]:
         """A snapshot of every selected socket."""
@@ -213,12 +215,13 @@ class Operations:
 
         With a ``timeout``, every recipient is asked to acknowledge and the answers are
         collected into one :class:`~sio_core.events.BroadcastAcksCollected`, whose id is returned.
-        On the Redis Streams format with recovery on, a broadcast without acks reaches this
-        node's sockets too when it is read back from the stream, with its entry id as offset
-        (or at once, without offset, if Redis refuses it).
         In a cluster, the other nodes' recipients are asked too: each of the ``peers`` other
         nodes (read from Redis right before the call, as Node does) reports how many clients it
         reached, and their answers are collected as well.
+
+        On the Redis Streams format with recovery on, a broadcast without acks reaches this
+        node's sockets too only when it is read back from the stream, with its entry id as
+        offset (or at once, without offset, if Redis refuses it).
 
         :raises LocalProtocolError: a reserved event name, or an argument the client's or the
             cluster's encoding cannot carry (then nothing is sent anywhere).

@@ -41,6 +41,7 @@ from typing import Any, Final
 from sio_core.cluster import Broadcast, ClusterProtocolError, DecodeLimits
 from sio_core.cluster.stream_commands import (
     CommandFailed,
+    Entry,
     StoredSession,
     decode_session,
     encode_session,
@@ -165,12 +166,8 @@ class _Restore:
 
     def _page(self, answered: tuple[Any, str | None]) -> None:
         reply, asked_at = answered
-        try:
-            entries = [] if isinstance(reply, CommandFailed) else entries_of(reply)
-        except ClusterProtocolError:
-            entries = []
-            reply = CommandFailed("malformed XRANGE reply")
-        if isinstance(reply, CommandFailed):
+        entries = _entries(reply)
+        if entries is None:
             self._answer(None)
             return
         self._pages += 1
@@ -224,10 +221,7 @@ class _Restore:
 
     def _offset_is_ours(self, reply: Any) -> bool:
         """Whether the client's offset is an entry of the stream, of this namespace."""
-        try:
-            entries = [] if isinstance(reply, CommandFailed) else entries_of(reply)
-        except ClusterProtocolError:
-            return False
+        entries = _entries(reply) or []
         return (
             len(entries) == 1
             and entries[0][0] == self._offset
@@ -252,6 +246,16 @@ class _Restore:
         if reaches(session.rooms, selection.rooms, selection.except_rooms):
             data = [message.event, *message.args, entry_id]
             self._missed.append(tuple(store.encode(store.nsp, data)))
+
+
+def _entries(reply: Any) -> list[Entry] | None:
+    """The entries of an ``XRANGE`` reply; None if there was none, or it is no such reply."""
+    if isinstance(reply, CommandFailed):
+        return None
+    try:
+        return entries_of(reply)
+    except ClusterProtocolError:
+        return None
 
 
 def recovery_of(
