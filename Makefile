@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit fuzz soak install npm browser-deps cluster-deps redis bench bench-cluster bench-memory bench-profile bench-fairness clean
+.PHONY: demo test lint unit fuzz soak install npm browser-deps cluster-deps redis bench bench-cluster bench-memory bench-recovery bench-profile bench-fairness clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -89,6 +89,13 @@ bench-memory: $(STAMP)
 # p99 < 100 ms (a few minutes). BENCH_ARGS="--quick" checks it runs; BENCH_ARGS="trio" for one loop.
 bench-fairness: $(STAMP)
 	$(PY) $(BENCH_DIR)/fairness.py $(BENCH_ARGS)
+
+# Connection state recovery (issue 13): 500 clients dropped every 10 s for 2 s while the server
+# broadcasts every 50 ms; delivered/sent, recovery rate and latency for sio-core with recovery off
+# and on and Node with recovery (~2 min). BENCH_ARGS="--quick" checks it runs; "--streams" runs
+# two servers on the Redis Streams adapter, the clients coming back to the other one.
+bench-recovery: $(STAMP) $(BENCH_NPM_STAMP) cluster-deps
+	$(PY) $(BENCH_DIR)/recovery_bench.py $(BENCH_ARGS)
 
 # py-spy profile of sio-core on asyncio under echo and fan-out (docs/benchmarks/profile-*)
 bench-profile: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)

@@ -23,6 +23,13 @@ count for every message published since.
 A node can be :meth:`muted <ClusterBus.mute>` (it stays subscribed and counted, but hears and
 says nothing: a frozen process) or :meth:`detached <ClusterBus.detach>` (its subscriptions are
 gone, as when its connection to Redis dies).
+
+Nodes on the Redis Streams format also send commands (:class:`~sio_core.events.ClusterCommand`)
+and read the stream: the bus runs both on one in-memory Redis (:attr:`ClusterBus.redis`, a
+:class:`~sio_core._fake_redis.FakeRedis`). A command is carried out when the bus collects it,
+in the order nodes issued them; its reply reaches the node at the next :meth:`ClusterBus.flush`,
+which also has every node read what is new in the stream, until nothing moves. A node's reading
+can be held back (:meth:`ClusterBus.hold_reader`), as a slow reader would be.
 """
 
 from __future__ import annotations
@@ -33,7 +40,10 @@ import re
 from typing import TYPE_CHECKING
 
 from sio_core import SocketServer
-from sio_core.events import ClusterPublish, ClusterSubscribe, ClusterUnsubscribe
+from sio_core._fake_redis import FakeRedis
+from sio_core.cluster.stream_commands import CommandFailed
+from sio_core.errors import LocalProtocolError
+from sio_core.events import ClusterCommand, ClusterPublish, ClusterSubscribe, ClusterUnsubscribe
 
 if TYPE_CHECKING:
     from sio_core.testing import Harness
@@ -58,6 +68,8 @@ class _Node:
     shard_channels: set[str] = dataclasses.field(default_factory=set)
     seen: int = 0
     muted: bool = False
+    streams: bool = False
+    reader_held: bool = False
 
     @property
     def server(self) -> SocketServer:
@@ -92,14 +104,25 @@ class ClusterBus:
         self.published: list[ClusterPublish] = []
         """Every message a node that was not muted published, in order."""
         self.delivered = 0
-        """How many messages the nodes received (a message counts once per recipient)."""
+        """How many messages the nodes received (a message counts once per recipient; a stream
+        entry once per reader)."""
+        self.redis = FakeRedis()
+        """The streams and keys of the nodes on the Redis Streams format."""
+        self._replies: list[tuple[_Node, int, object]] = []
 
     def attach(self, harness: Harness) -> Harness:
         """Plug a harness's server (in cluster mode) into the bus; returns the harness."""
         node = _Node(harness)
         node.server.count_channel("/")  # refuses a server not in cluster mode, at once
+        try:
+            node.server.next_stream_read()
+        except LocalProtocolError:
+            pass
+        else:
+            node.streams = True
         self._nodes.append(node)
         self._collect()
+        self._read(node)  # a Streams node starts reading at once: it hears what comes next
         return harness
 
     def detach(self, harness: Harness) -> None:
@@ -112,6 +135,11 @@ class ClusterBus:
         What it publishes while muted is lost, as are the messages for it.
         """
         self._node(harness).muted = muted
+
+    def hold_reader(self, harness: Harness, held: bool = True) -> None:
+        """Stop a Streams node from reading the stream (or let it read again): its commands
+        and their replies still go through."""
+        self._node(harness).reader_held = held
 
     # -- PUBSUB -----------------------------------------------------------------------------
 
@@ -135,20 +163,48 @@ class ClusterBus:
 
     def flush(self, max_rounds: int = 100) -> int:
         """Deliver every message in flight, and the ones their delivery caused, until none is
-        left; returns how many were delivered.
+        left (with Streams nodes: every command reply, and every new entry to each reader not
+        held); returns how many were delivered.
 
         :raises RuntimeError: messages kept coming for ``max_rounds`` rounds (a loop).
         """
         total = 0
         for _ in range(max_rounds):
             self._collect()
-            if not self._in_flight:
+            moved = self._reply_all() + self._read_all()
+            if not self._in_flight and not moved:
                 return total
+            total += moved
             pending, self._in_flight = self._in_flight, []
             for publication, recipients in pending:
                 for node in recipients:
                     total += self._deliver(node, publication)
         raise RuntimeError(f"cluster messages kept coming after {max_rounds} rounds")
+
+    def _reply_all(self) -> int:
+        replies, self._replies = self._replies, []
+        for node, ticket, reply in replies:
+            node.server.receive_command_reply(ticket, reply, node.harness.clock.now)
+            node.harness.pump()
+        return len(replies)
+
+    def _read_all(self) -> int:
+        """Every Streams node whose reader is not held reads what is new; how many entries."""
+        return sum(self._read(node) for node in list(self._nodes))
+
+    def _read(self, node: _Node) -> int:
+        read = 0
+        while node.streams and not node.reader_held and not node.muted:
+            step = node.server.next_stream_read()
+            reply = self.redis.execute(step.command, node.harness.clock.now)
+            if step.after is not None and reply is None:
+                break
+            node.server.receive_stream_read(step, reply, node.harness.clock.now)
+            node.harness.pump()
+            if isinstance(reply, dict):
+                read += sum(len(found) for found in reply.values())
+        self.delivered += read
+        return read
 
     def advance(self, seconds: float) -> None:
         """Move every node's clock by ``seconds`` (firing its deadlines), then :meth:`flush`."""
@@ -174,9 +230,22 @@ class ClusterBus:
                     node.subscribe(event)
         for node, events in fresh:
             for event in events:
-                if isinstance(event, ClusterPublish) and not node.muted:
+                if node.muted:
+                    continue
+                if isinstance(event, ClusterPublish):
                     self.published.append(event)
                     self._in_flight.append((event, self._recipients(event)))
+                elif isinstance(event, ClusterCommand):
+                    self._run(node, event)
+
+    def _run(self, node: _Node, event: ClusterCommand) -> None:
+        """Carry out a command now; its reply, if awaited, goes back at the next flush."""
+        try:
+            reply: object = self.redis.execute(event.command, node.harness.clock.now)
+        except ValueError as error:
+            reply = CommandFailed(str(error))
+        if event.ticket is not None:
+            self._replies.append((node, event.ticket, reply))
 
     def _recipients(self, publication: ClusterPublish) -> list[_Node]:
         return [

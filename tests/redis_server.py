@@ -49,14 +49,18 @@ def answers_ping(port: int) -> bool:
 
 
 class RedisServer:
-    """One ``redis-server`` of our own: no persistence, loopback only, a directory of its own.
+    """One ``redis-server`` of our own: loopback only, a directory of its own, and no persistence
+    unless ``persistent`` (an append-only file, written at each command, read at each start).
 
     It can be stopped, killed, frozen and started again on the same port, which is how the
     fault tests take Redis away from a node and give it back.
     """
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, port: int | None = None, *, persistent: bool = False
+    ) -> None:
         self.directory = directory
+        self.persistent = persistent
         self.port = free_port() if port is None else port
         assert self.port != FORBIDDEN_PORT
         self.process: subprocess.Popen[bytes] | None = None
@@ -74,7 +78,9 @@ class RedisServer:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [executable, "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        command += ["--save", "", "--dir", str(self.directory)]
+        appended = ["yes", "--appendfsync", "always"] if self.persistent else ["no"]
+        command += ["--appendonly", *appended]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
@@ -158,14 +164,18 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture
 def spawn_redis(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
-    """``spawn_redis(port=None, start=True)``: a Redis of this test's own, gone after it.
+    """``spawn_redis(port=None, start=True, persistent=False)``: a Redis of this test's own,
+    gone after it.
 
-    With ``start=False`` it only reserves a port, to start later (Redis down at start).
+    With ``start=False`` it only reserves a port, to start later (Redis down at start); with
+    ``persistent``, what it holds survives its restarts.
     """
     servers: list[RedisServer] = []
 
-    def spawn(port: int | None = None, *, start: bool = True) -> RedisServer:
-        server = RedisServer(tmp_path / f"redis-{len(servers)}", port)
+    def spawn(
+        port: int | None = None, *, start: bool = True, persistent: bool = False
+    ) -> RedisServer:
+        server = RedisServer(tmp_path / f"redis-{len(servers)}", port, persistent=persistent)
         servers.append(server)
         return server.start() if start else server
 

@@ -3,8 +3,9 @@
 ``Server`` is the Socket.IO server, Node's ``io`` in Python's spelling; ``EngineIOServer``
 serves plain Engine.IO. Both run unchanged on asyncio and trio. ``instrument(io, auth=...)``
 opens a server to the Socket.IO admin UI (its password check needs the ``admin`` extra,
-bcrypt, imported only then). ``RedisEmitter`` (and the Redis adapters) need the ``redis``
-extra (coredis); they are imported on first use, so that the rest works without it.
+bcrypt, imported only then). ``RedisEmitter`` (and the Redis adapters, ``RedisStreamsAdapter``
+among them) need the ``redis`` extra (coredis); they are imported on first use, so that the
+rest works without it.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ from sio_core.config import ConnectionStateRecovery
 if TYPE_CHECKING:
     from sio_anyio.emitter import EmitterOperator, RedisEmitter
     from sio_anyio.redis_adapter import RedisAdapter, ShardedRedisAdapter
+    from sio_anyio.redis_streams_adapter import RedisStreamsAdapter
 
 _NEEDS_COREDIS = {
     "EmitterOperator": "sio_anyio.emitter",
     "RedisAdapter": "sio_anyio.redis_adapter",
     "RedisEmitter": "sio_anyio.emitter",
+    "RedisStreamsAdapter": "sio_anyio.redis_streams_adapter",
     "ShardedRedisAdapter": "sio_anyio.redis_adapter",
 }
 """What imports coredis, by the module it is in: imported on first use."""
@@ -73,6 +76,7 @@ __all__ = [
     "ParentNamespace",
     "RedisAdapter",
     "RedisEmitter",
+    "RedisStreamsAdapter",
     "RedisUnavailable",
     "RemoteSocket",
     "RoomEvents",

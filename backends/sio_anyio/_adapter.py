@@ -1,11 +1,12 @@
 """What the server asks of a cluster adapter, and what it gives one: the seam between them.
 
-``Server(adapter=...)`` takes any object shaped like :class:`ClusterAdapter`;
-:class:`~sio_anyio.redis_adapter.RedisAdapter` and
-:class:`~sio_anyio.redis_adapter.ShardedRedisAdapter` are the two there are. The core decides
-what travels and how it is spelled (its ``cluster_format``); an adapter moves the bytes, feeds
-what it hears back to the core through the :class:`CoreAccess` it is given, and counts the
-nodes before each request that waits for their answers.
+``Server(adapter=...)`` takes any object shaped like :class:`ClusterAdapter`:
+:class:`~sio_anyio.redis_adapter.RedisAdapter`,
+:class:`~sio_anyio.redis_adapter.ShardedRedisAdapter` and
+:class:`~sio_anyio.redis_streams_adapter.RedisStreamsAdapter` are the three there are. The
+core decides what travels and how it is spelled (its ``cluster_format``); an adapter moves the
+bytes, feeds what it hears back to the core through the :class:`CoreAccess` it is given, and
+counts the nodes before each request that waits for their answers.
 
 This module imports no Redis client, so that a server without an adapter needs none.
 """
@@ -17,12 +18,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
 from sio_core import SocketServer
-from sio_core.cluster import ClassicRedisFormat, ShardedRedisFormat
+from sio_core.cluster import ClassicRedisFormat, RedisStreamsFormat, ShardedRedisFormat
 from sio_core.events import Event
 
 T = TypeVar("T")
 
-ClusterFormat = ClassicRedisFormat | ShardedRedisFormat
+ClusterFormat = ClassicRedisFormat | ShardedRedisFormat | RedisStreamsFormat
 
 
 class CoreAccess(Protocol):

@@ -19,10 +19,11 @@ hear (``SUBSCRIBE``, ``PSUBSCRIBE``, ``SSUBSCRIBE``). :class:`RedisBus` does bot
   all of them before the bus calls itself up, so a reconnection restores exactly what was lost.
   They can change at any time, from synchronous code (a socket joining a room, for the sharded
   adapter's per-room channels): the command goes out on the live listener at once, if any.
-- **Publishing never blocks local work.** :meth:`RedisBus.publish_nowait` queues into a bounded
-  outbox that one task drains in order, pipelined on the publisher connection. While there is
-  no session, or when the outbox is full, the message is dropped and counted: during a gap the
-  other nodes cannot hear either, and a late broadcast would be a wrong one. The awaitable
+- **Publishing never blocks local work.** :meth:`RedisBus.publish_nowait` (and
+  :meth:`~RedisBus.command_nowait`, for any command whose reply someone awaits) queues into a
+  bounded outbox that one task drains in order, pipelined on the publisher connection. While
+  there is no session, or when the outbox is full, the message is dropped and counted: during a
+  gap the other nodes cannot hear either, and a late broadcast would be a wrong one. The awaitable
   commands (:meth:`~RedisBus.publish`, :meth:`~RedisBus.numsub`...) raise
   :class:`RedisUnavailable` at once when there is no session, instead of waiting for one.
 - **Payloads are opaque bytes**, never decoded, in either direction.
@@ -51,6 +52,7 @@ from sio_anyio._backoff import Backoff
 from sio_anyio._redis_session import (
     FAULTS,
     NeverUp,
+    OnReply,
     Outgoing,
     Session,
     SessionHooks,
@@ -64,6 +66,7 @@ from sio_anyio._redis_status import (
     RedisUnavailable,
     SubscriberLost,
     SubscriberReady,
+    log_status,
 )
 from sio_anyio._redis_wire import (
     BaseConnection,
@@ -102,6 +105,7 @@ class RedisBus:
     :param connect_timeout: seconds to open a connection.
     :param backoff: the waits between failed tries at connecting.
     :param outbox_size: messages :meth:`publish_nowait` may queue before it drops.
+    :param reader: reads a stream on a connection of its own, for as long as a session lasts.
     """
 
     def __init__(
@@ -116,6 +120,7 @@ class RedisBus:
         connect_timeout: float = 2.0,
         backoff: Backoff = _DEFAULT_BACKOFF,
         outbox_size: int = 10_000,
+        reader: Callable[[BaseConnection], Awaitable[None]] | None = None,
     ) -> None:
         self.url = url
         self.where = redacted(url)
@@ -131,6 +136,7 @@ class RedisBus:
         self._backoff = backoff
         self._wanted: dict[Kind, set[bytes]] = {kind: set() for kind in Kind}
         self._outbox_size = outbox_size
+        self._reader = reader
         self._outbox: MemoryObjectSendStream[Outgoing] | None = None
         self._outbox_out: MemoryObjectReceiveStream[Outgoing] | None = None
         self._listener: BaseConnection | None = None
@@ -245,15 +251,23 @@ class RedisBus:
         Messages queued here go out in order. Returns False when the message was dropped
         instead: no session, or the outbox is full; :attr:`dropped` counts those.
         """
+        name = b"SPUBLISH" if sharded else b"PUBLISH"
+        return self.command_nowait((name, channel_bytes(channel), data))
+
+    def command_nowait(self, command: tuple[bytes, ...], on_reply: OnReply | None = None) -> bool:
+        """Queue any command as :meth:`publish_nowait` queues a message; ``on_reply`` gets its
+        reply, or a :class:`RedisUnavailable` when it gets none (then at once if dropped)."""
+        queued = Outgoing(command, on_reply)
         if self._session is not None and self._outbox is not None:
             try:
-                self._outbox.send_nowait((sharded, channel_bytes(channel), data))
+                self._outbox.send_nowait(queued)
             except anyio.WouldBlock:
                 if self._dropped_in_gap == 0:
                     logger.warning("redis %s: publishing outbox full, dropping", self.where)
             else:
                 return True
         self._count_dropped(1)
+        queued.fail(f"not sent: no room or no connection to redis {self.where}")
         return False
 
     async def publish(self, channel: Channel, data: bytes) -> int:
@@ -319,35 +333,21 @@ class RedisBus:
             except NeverUp as failed:
                 failures += 1
                 delay = self._backoff.delay(failures)
-                self._log_failure(failures, str(failed), first=failures == 1 and not ever_up)
-                self._status(ConnectFailed(attempt=failures, reason=str(failed), retry_in=delay))
+                failed_try = ConnectFailed(attempt=failures, reason=str(failed), retry_in=delay)
+                log_status(self.where, failed_try, first=not ever_up, most=self._backoff.maximum)
+                self._status(failed_try)
                 await anyio.sleep(delay)
                 continue
             ever_up = True
             failures = 0
             deaf_since = anyio.current_time()
-            logger.warning(
-                "redis %s: connection lost (%s); reconnecting, messages meanwhile are lost",
-                self.where,
-                reason,
-            )
-            self._status(SubscriberLost(reason=reason))
+            lost = SubscriberLost(reason=reason)
+            log_status(self.where, lost)
+            self._status(lost)
             # A session that keeps dying young must not become a busy loop of reconnections.
             quick_losses = quick_losses + 1 if lasted < _SHORT_SESSION else 0
             if quick_losses:
                 await anyio.sleep(self._backoff.delay(quick_losses))
-
-    def _log_failure(self, failures: int, reason: str, *, first: bool) -> None:
-        if first:
-            logger.warning(
-                "redis %s unreachable (%s): running without it, retrying every %.1f s at most; "
-                "local delivery goes on, other nodes are out of reach",
-                self.where,
-                reason,
-                self._backoff.maximum,
-            )
-        else:
-            logger.debug("redis %s: try %d failed (%s)", self.where, failures, reason)
 
     async def _run_session(self, *, gap_known: bool, since: float) -> tuple[str, float]:
         """One session, from connecting to its end: why it ended and how long it was up.
@@ -355,7 +355,10 @@ class RedisBus:
         Raises NeverUp if it never came up.
         """
         hooks = SessionHooks(
-            subscribe=self._subscribe_all, heard=self._heard, dropped=self._count_dropped
+            subscribe=self._subscribe_all,
+            heard=self._heard,
+            dropped=self._count_dropped,
+            read=self._reader,
         )
 
         async def serve(session: Session) -> str:
@@ -384,18 +387,9 @@ class RedisBus:
         dropped, self._dropped_in_gap = self._dropped_in_gap, 0
         self._session = session
         self._announce()
-        if gap is not None:
-            logger.warning(
-                "redis %s: connected after %.2f s without Redis; %d subscriptions restored, "
-                "%d messages were not published",
-                self.where,
-                gap,
-                sum(map(len, self._wanted.values())),
-                dropped,
-            )
-        else:
-            logger.info("redis %s: connected", self.where)
-        self._status(SubscriberReady(gap=gap, dropped=dropped))
+        ready = SubscriberReady(gap=gap, dropped=dropped)
+        log_status(self.where, ready, subscriptions=sum(map(len, self._wanted.values())))
+        self._status(ready)
         assert self._outbox_out is not None
         return await session.serve(self._outbox_out, hooks)
 
@@ -404,10 +398,11 @@ class RedisBus:
         self._listener = None
         while self._outbox_out is not None:  # queued for this session, it would come late
             try:
-                self._outbox_out.receive_nowait()
+                queued = self._outbox_out.receive_nowait()
             except (anyio.WouldBlock, anyio.ClosedResourceError):
                 break
             self._count_dropped(1)
+            queued.fail(f"not sent: the connection to redis {self.where} was lost")
         self._announce()
 
     def _announce(self) -> None:

@@ -3,8 +3,10 @@
 A session is a fresh coredis client with two dedicated connections: the *listener* (RESP3:
 subscription confirmations and messages arrive as push frames, while PING still gets a reply)
 and the *publisher*. Three tasks serve it: one hears the listener, one pings it, one drains the
-bus's outbox onto the publisher, pipelined. The first of them to fail ends the whole session,
-and everything of it is thrown away together: no half-broken connection survives in any pool.
+bus's outbox onto the publisher, pipelined. A bus that reads a stream (the Redis Streams
+adapter) has a third connection, the *reader*, for its blocking reads, and a fourth task that
+runs them. The first task to fail ends the whole session, and everything of it is thrown away
+together: no half-broken connection survives in any pool.
 
 The bus keeps what outlives a session (the wanted subscriptions, the outbox, the counters, the
 logging of gaps); this module only knows how to open, serve and close one. :func:`run_session`
@@ -15,6 +17,7 @@ one that came up and later ended (the reason, and how long it lasted).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -22,12 +25,13 @@ from typing import Final
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from sio_anyio._redis_status import BusMessage
+from sio_anyio._redis_status import BusMessage, RedisUnavailable
 from sio_anyio._redis_wire import (
     BaseConnection,
     NoRetryPolicy,
     RedisError,
     ResponseError,
+    ResponseType,
     coredis,
     describe,
     heard_message,
@@ -43,8 +47,22 @@ FAULTS: Final = (RedisError, OSError, TimeoutError, anyio.BrokenResourceError)
 OUTBOX_BATCH: Final = 512
 """The most queued messages pipelined at once before their replies are awaited."""
 
-Outgoing = tuple[bool, bytes, bytes]
-"""A queued message: whether to SPUBLISH, the channel, the payload."""
+OnReply = Callable[[ResponseType | RedisUnavailable], None]
+"""Gets the reply to a queued command, or the :class:`RedisUnavailable` that stands for none (the
+command was refused, dropped, or its session ended first); it must not block."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A queued command (``PUBLISH``, ``SPUBLISH``, ``XADD``...), and who waits for its reply."""
+
+    command: tuple[bytes, ...]
+    on_reply: OnReply | None = None
+
+    def fail(self, reason: str) -> None:
+        """It gets no reply: tell whoever waits for one."""
+        if self.on_reply is not None:
+            self.on_reply(RedisUnavailable(reason))
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,22 +87,26 @@ class SessionHooks:
         later changes on it); called with no await before the first PING on it.
     :param heard: each message heard, in order.
     :param dropped: how many queued messages were lost (a failed pipeline, a refusal).
+    :param read: when set, reads the stream on the session's reader connection until it fails
+        (its failure ends the session).
     """
 
     subscribe: Callable[[BaseConnection], None]
     heard: Callable[[BusMessage], None]
     dropped: Callable[[int], None]
+    read: Callable[[BaseConnection], Awaitable[None]] | None = None
 
 
 @dataclasses.dataclass(slots=True)
 class Session:
-    """One client and its two dedicated connections; all discarded together when it ends."""
+    """One client and its dedicated connections; all discarded together when it ends."""
 
     client: coredis.Redis[bytes]
     listener: BaseConnection
     publisher: BaseConnection
     timeouts: Timeouts
     where: str
+    reader: BaseConnection | None = None
     ended: anyio.Event = dataclasses.field(default_factory=anyio.Event)
 
     async def serve(self, outbox: MemoryObjectReceiveStream[Outgoing], hooks: SessionHooks) -> str:
@@ -99,13 +121,28 @@ class Session:
             tasks.start_soon(self._hear, hooks, end)
             tasks.start_soon(self._keep_alive, end)
             tasks.start_soon(self._drain, outbox, hooks, end)
+            if hooks.read is not None and self.reader is not None:
+                tasks.start_soon(self._read, hooks.read, self.reader, end)
         return ended[0]
 
     def end(self) -> None:
-        """Drop both connections (they are never reused) and wake whoever waits for the end."""
+        """Drop every connection (they are never reused) and wake whoever waits for the end."""
         self.listener.invalidate()
         self.publisher.invalidate()
+        if self.reader is not None:
+            self.reader.invalidate()
         self.ended.set()
+
+    @staticmethod
+    async def _read(
+        read: Callable[[BaseConnection], Awaitable[None]],
+        reader: BaseConnection,
+        end: Callable[[str], None],
+    ) -> None:
+        try:
+            await read(reader)
+        except FAULTS as error:
+            end(f"reading the stream failed: {describe(error)}")
 
     async def ping(self) -> None:
         """A PING on the listener, answered after every command sent on it before."""
@@ -137,11 +174,6 @@ class Session:
         hooks: SessionHooks,
         end: Callable[[str], None],
     ) -> None:
-        def refused(error: ResponseError) -> None:
-            # Redis refused one message (SPUBLISH on Redis 6, say): drop it, keep the session.
-            hooks.dropped(1)
-            logger.warning("redis %s refused a publish: %s", self.where, error)
-
         while True:
             batch = [await outbox.receive()]
             while len(batch) < OUTBOX_BATCH:
@@ -149,20 +181,32 @@ class Session:
                     batch.append(outbox.receive_nowait())
                 except anyio.WouldBlock:
                     break
+            done = 0
             try:
-                requests = [
-                    self.publisher.create_request(
-                        b"SPUBLISH" if sharded else b"PUBLISH", channel, data
-                    )
-                    for sharded, channel, data in batch
-                ]
+                requests = [self.publisher.create_request(*queued.command) for queued in batch]
                 with anyio.fail_after(self.timeouts.command_timeout):
-                    for request in requests:
-                        await refusal_tolerated(request, refused)
+                    for queued, request in zip(batch, requests, strict=True):
+                        await refusal_tolerated(
+                            request,
+                            functools.partial(self._refused, queued, hooks),
+                            queued.on_reply,
+                        )
+                        done += 1
             except FAULTS as error:
-                hooks.dropped(len(batch))
-                end(f"publishing failed: {describe(error)}")
+                reason = f"publishing failed: {describe(error)}"
+                hooks.dropped(len(batch) - done)
+                for queued in batch[done:]:
+                    queued.fail(reason)
+                end(reason)
                 return
+
+    def _refused(self, queued: Outgoing, hooks: SessionHooks, error: ResponseError) -> None:
+        """Redis refused one command (SPUBLISH on Redis 6, say): drop it, keep the session."""
+        if queued.on_reply is None:
+            hooks.dropped(1)
+            logger.warning("redis %s refused a publish: %s", self.where, error)
+        else:
+            queued.fail(f"refused: {error}")
 
 
 async def ping(connection: BaseConnection, timeout: float) -> None:
@@ -224,14 +268,18 @@ async def _open(
     with anyio.fail_after(timeouts.connect_timeout + timeouts.ping_timeout):
         listener = await client.connection_pool.get_connection()
         publisher = await client.connection_pool.get_connection()
+        reader = None
+        if hooks.read is not None:
+            reader = await client.connection_pool.get_connection()
         hooks.subscribe(listener)  # no await before it: a change made meanwhile would be lost
         await ping(listener, timeouts.ping_timeout)
-    return Session(client, listener, publisher, timeouts, where)
+    return Session(client, listener, publisher, timeouts, where, reader)
 
 
 __all__ = [
     "FAULTS",
     "NeverUp",
+    "OnReply",
     "Outgoing",
     "Session",
     "SessionHooks",

@@ -1,9 +1,12 @@
 """What a :class:`~sio_anyio._redis_bus.RedisBus` hands out: the messages it hears, the changes
-of its state, and the error of a command it could not carry out."""
+of its state (and the log line of each), and the error of a command it could not carry out."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+
+logger = logging.getLogger("sio_anyio.redis")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,3 +65,44 @@ later perhaps ``SubscriberLost``, any ``ConnectFailed``, ``SubscriberReady`` aga
 
 class RedisUnavailable(Exception):
     """A command could not be carried out: no session with Redis, or Redis failed it in time."""
+
+
+def log_status(
+    where: str,
+    status: BusStatus,
+    *,
+    first: bool = False,
+    most: float = 0.0,
+    subscriptions: int = 0,
+) -> None:
+    """One log line per change of state, never one per retry: a warning when Redis is first
+    found unreachable (``first``; the retries are then at most ``most`` seconds apart), when the
+    bus loses it, and when it hears again after a gap (``subscriptions`` restored)."""
+    if isinstance(status, ConnectFailed):
+        if first and status.attempt == 1:
+            logger.warning(
+                "redis %s unreachable (%s): running without it, retrying every %.1f s at most; "
+                "local delivery goes on, other nodes are out of reach",
+                where,
+                status.reason,
+                most,
+            )
+        else:
+            logger.debug("redis %s: try %d failed (%s)", where, status.attempt, status.reason)
+    elif isinstance(status, SubscriberLost):
+        logger.warning(
+            "redis %s: connection lost (%s); reconnecting, messages meanwhile are lost",
+            where,
+            status.reason,
+        )
+    elif status.gap is None:
+        logger.info("redis %s: connected", where)
+    else:
+        logger.warning(
+            "redis %s: connected after %.2f s without Redis; %d subscriptions restored, "
+            "%d messages were not published",
+            where,
+            status.gap,
+            subscriptions,
+            status.dropped,
+        )

@@ -59,12 +59,19 @@ async def probe(location: Location | None) -> None:
 
 
 async def refusal_tolerated(
-    request: Awaitable[ResponseType], refused: Callable[[ResponseError], None]
+    request: Awaitable[ResponseType],
+    refused: Callable[[ResponseError], None],
+    on_reply: Callable[[ResponseType], None] | None = None,
 ) -> None:
+    """Await the reply, handing it to ``on_reply``; Redis refusing the command (an error reply)
+    goes to ``refused`` instead of ending anything."""
     try:
-        await request
+        reply = await request
     except ResponseError as error:
         refused(error)
+    else:
+        if on_reply is not None:
+            on_reply(reply)
 
 
 def send_subscription(

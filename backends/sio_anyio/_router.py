@@ -32,6 +32,7 @@ from sio_core.events import (
     AckAbandoned,
     AckReceived,
     BroadcastAcksCollected,
+    ClusterCommand,
     ClusterFetchCompleted,
     ClusterMessageRejected,
     ClusterPublish,
@@ -57,7 +58,13 @@ from sio_core.events import (
 
 logger = logging.getLogger("sio_anyio")
 
-_TO_ADAPTER = (ClusterPublish, ClusterSubscribe, ClusterUnsubscribe, ClusterMessageRejected)
+_TO_ADAPTER = (
+    ClusterPublish,
+    ClusterSubscribe,
+    ClusterUnsubscribe,
+    ClusterMessageRejected,
+    ClusterCommand,
+)
 NAMESPACE_EVENTS = frozenset({"connect", "connection", "new_namespace"})
 """A namespace's own events: never run for another server's ``server_side_emit``."""
 

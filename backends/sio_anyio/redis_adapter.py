@@ -33,7 +33,7 @@ import logging
 import secrets
 import string
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 import anyio
@@ -41,6 +41,7 @@ import anyio
 from sio_anyio._adapter import ClusterFormat, CoreAccess
 from sio_anyio._backoff import Backoff
 from sio_anyio._redis_bus import BusMessage, BusStatus, RedisBus, RedisUnavailable
+from sio_anyio._redis_wire import BaseConnection
 from sio_core.cluster import ClassicRedisFormat, ShardedRedisFormat, SubscriptionMode
 from sio_core.events import (
     ClusterMessageRejected,
@@ -73,6 +74,7 @@ class _RedisLink:
         ping_timeout: float,
         connect_timeout: float,
         backoff: Backoff | None,
+        reader: Callable[[BaseConnection], Awaitable[None]] | None = None,
     ) -> None:
         self._node_id = node_id
         self._format = cluster_format
@@ -84,6 +86,7 @@ class _RedisLink:
             ping_timeout=ping_timeout,
             connect_timeout=connect_timeout,
             backoff=Backoff() if backoff is None else backoff,
+            reader=reader,
         )
         self._start_wait = connect_timeout + ping_timeout
         self._first_try = anyio.Event()
@@ -265,7 +268,44 @@ class RedisAdapter(_RedisLink):
         return self.requests_timeout
 
 
-class ShardedRedisAdapter(_RedisLink):
+class ClusterAdapterLink(_RedisLink):
+    """What the adapters built on socket.io-adapter's ``ClusterAdapter`` share (the sharded one
+    and the Streams one): a node id of sixteen hex digits, and requests that wait 5 s for the
+    other servers (``fetch_sockets`` honours the operator's ``timeout()``), as Node's."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cluster_format: ClusterFormat,
+        ping_interval: float,
+        ping_timeout: float,
+        connect_timeout: float,
+        backoff: Backoff | None,
+        reader: Callable[[BaseConnection], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(
+            url,
+            node_id=secrets.token_hex(8),
+            cluster_format=cluster_format,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            connect_timeout=connect_timeout,
+            backoff=backoff,
+            reader=reader,
+        )
+
+    def fetch_timeout(self, requested: float | None) -> float:
+        """The operator's ``timeout()`` if any, else 5 s (Node's ``ClusterAdapter``)."""
+        return requested if requested else CLUSTER_ADAPTER_TIMEOUT
+
+    @property
+    def emit_timeout(self) -> float:
+        """5 s, as Node's ``ClusterAdapter``."""
+        return CLUSTER_ADAPTER_TIMEOUT
+
+
+class ShardedRedisAdapter(ClusterAdapterLink):
     """Node's sharded Redis adapter (``createShardedAdapter``, Redis 7): ``Server(adapter=...)``.
 
     It publishes with ``SPUBLISH`` and listens with ``SSUBSCRIBE``: Node's emitter, which
@@ -300,19 +340,9 @@ class ShardedRedisAdapter(_RedisLink):
         )
         super().__init__(
             url,
-            node_id=secrets.token_hex(8),
             cluster_format=cluster_format,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
             connect_timeout=connect_timeout,
             backoff=backoff,
         )
-
-    def fetch_timeout(self, requested: float | None) -> float:
-        """The operator's ``timeout()`` if any, else 5 s (Node's ``ClusterAdapter``)."""
-        return requested if requested else CLUSTER_ADAPTER_TIMEOUT
-
-    @property
-    def emit_timeout(self) -> float:
-        """5 s, as Node's ``ClusterAdapter``."""
-        return CLUSTER_ADAPTER_TIMEOUT

@@ -1,7 +1,10 @@
-"""The benchmark server on sio-core: the same three handlers as every other benchmarked server.
+"""The benchmark server on sio-core: the same handlers as every other benchmarked server.
 
 Every socket joins room ``all`` on connection; ``echo`` acknowledges with its payload;
-``fanout`` (n) makes the server emit n ``tick`` messages to room ``all``.
+``fanout`` (n) makes the server emit n ``tick`` messages to room ``all``; ``tick`` ({event,
+count, interval}) makes it emit ``event`` n to everyone for n = 0..count-1, one every
+``interval`` ms (the recovery benchmark's steady broadcasts). ``--recovery`` turns connection
+state recovery on, with Node's defaults.
 
     .venv/bin/python benchmarks/servers/sio_core_server.py --port 3000 --backend trio
 """
@@ -15,12 +18,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sio_anyio import Server, Socket, run_server
+import anyio
+from sio_anyio import ConnectionStateRecovery, Server, Socket, run_server
 
 
-def build_server() -> Server:
-    """The benchmark handlers, registered on a Server with default options."""
-    io = Server()
+def build_server(*, recovery: bool = False) -> Server:
+    """The benchmark handlers, registered on a Server with default options (and recovery)."""
+    io = Server(connection_state_recovery=ConnectionStateRecovery() if recovery else None)
 
     @io.on("connection")
     def on_connection(socket: Socket) -> None:
@@ -36,6 +40,14 @@ def build_server() -> Server:
             for index in range(count):
                 room.emit("tick", index)
 
+        @socket.on("tick")
+        async def tick(request: dict[str, Any]) -> bool:
+            started, interval = anyio.current_time(), request["interval"] / 1000
+            for index in range(request["count"]):  # on a schedule: no drift
+                await anyio.sleep(started + (index + 1) * interval - anyio.current_time())
+                io.emit(request["event"], index)
+            return True
+
     return io
 
 
@@ -44,6 +56,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.add_argument("--recovery", action="store_true", help="connection state recovery on")
     parser.add_argument(
         "--trace-memory",
         type=Path,
@@ -52,7 +65,8 @@ def main() -> None:
     options = parser.parse_args()
     if options.trace_memory is not None:
         _dump_snapshots_on_signal(options.trace_memory)
-    run_server(build_server(), options.host, options.port, backend=options.backend)
+    server = build_server(recovery=options.recovery)
+    run_server(server, options.host, options.port, backend=options.backend)
 
 
 def _dump_snapshots_on_signal(path: Path) -> None:

@@ -5,10 +5,13 @@
   emitter's), :class:`ClassicCodec`;
 - :mod:`~sio_core.cluster.cluster_format` and :mod:`~sio_core.cluster.sharded`: socket.io-adapter's
   ``ClusterAdapter`` messages, as the sharded Redis adapter publishes them, :class:`ShardedCodec`;
+- :mod:`~sio_core.cluster.streams` and :mod:`~sio_core.cluster.stream_commands`: the Redis
+  Streams adapter, :class:`RedisStreamsFormat` (stream entries, pub/sub, the Redis commands,
+  entry ids as recovery offsets, stored sessions);
 - :mod:`~sio_core.cluster.channels`: channel names, and where each message goes;
-- :mod:`~sio_core.cluster.formats`: the two Redis formats a server speaks,
-  :class:`ClassicRedisFormat` and :class:`ShardedRedisFormat`, each making one codec per
-  namespace;
+- :mod:`~sio_core.cluster.formats`: the Redis formats a server speaks,
+  :class:`ClassicRedisFormat`, :class:`ShardedRedisFormat` and :class:`RedisStreamsFormat`,
+  each making one codec per namespace;
 - :mod:`~sio_core.cluster.membership`: heartbeat bookkeeping, :class:`Membership`;
 - :mod:`~sio_core.cluster.values`: JSON and msgpack the way Node writes them, bounded decoding.
 
@@ -77,6 +80,7 @@ from sio_core.cluster.messages import (
     SocketsLeave,
 )
 from sio_core.cluster.sharded import ShardedCodec
+from sio_core.cluster.streams import RedisStreamsFormat, StreamEntry, StreamsCodec
 from sio_core.cluster.values import DEFAULT_LIMITS, DecodeLimits
 
 __all__ = [
@@ -117,6 +121,7 @@ __all__ = [
     "NodeJoined",
     "NodeLeft",
     "Publication",
+    "RedisStreamsFormat",
     "Request",
     "RequestType",
     "Response",
@@ -128,6 +133,8 @@ __all__ = [
     "ShardedRedisFormat",
     "SocketsJoin",
     "SocketsLeave",
+    "StreamEntry",
+    "StreamsCodec",
     "SubscriptionMode",
     "Subscriptions",
     "decode_cluster_message",

@@ -115,7 +115,16 @@ def decode_cluster_message(
 
     :raises ClusterProtocolError: malformed, or of an unknown type.
     """
-    fields = Fields(decode_payload(payload, limits), "message")
+    return read_cluster_message(decode_payload(payload, limits))
+
+
+def read_cluster_message(value: Any) -> ClusterMessage:
+    """The message a decoded map ``{type, data, uid, nsp}`` holds (the Streams adapter's entries
+    arrive as fields, which the caller puts back together).
+
+    :raises ClusterProtocolError: malformed, or of an unknown type.
+    """
+    fields = Fields(value, "message")
     number = fields.integer("type")
     try:
         kind = MessageType(number)
@@ -230,13 +239,27 @@ _DECODERS: dict[MessageType, Callable[[Fields, str, str], ClusterMessage]] = {
 
 
 def encode_cluster_message(
-    message: ClusterMessage, limits: DecodeLimits = DEFAULT_LIMITS
+    message: ClusterMessage, limits: DecodeLimits = DEFAULT_LIMITS, *, msgpack: bool = False
 ) -> bytes:
     """``message`` as the sharded adapter publishes it: JSON, or msgpack when it holds bytes.
 
+    :param msgpack: msgpack whatever it holds, as the Streams adapter's pub/sub does.
     :raises LocalProtocolError: the format has no such message (``all_rooms`` and the legacy
         socket ids request are classic-only), the message has no ``uid``, or a value cannot be
         encoded.
+    """
+    kind, wire = wire_message(message, limits)
+    if msgpack or carries_binary(kind, wire.get("data")):
+        return dump_msgpack(wire)
+    return dump_json(wire)
+
+
+def wire_message(
+    message: ClusterMessage, limits: DecodeLimits = DEFAULT_LIMITS
+) -> tuple[MessageType, dict[str, Any]]:
+    """``message`` as the map ``{type, data, uid, nsp}`` both serialisations write, and its type.
+
+    :raises LocalProtocolError: as :func:`encode_cluster_message`.
     """
     if message.uid is None:
         raise LocalProtocolError("a ClusterAdapter message needs the sender's uid")
@@ -246,10 +269,13 @@ def encode_cluster_message(
         wire["data"] = data
     wire["uid"] = message.uid
     wire["nsp"] = message.nsp
-    wire = to_wire(wire, limits)
-    if kind in MAY_CARRY_BINARY and has_binary(wire.get("data")):
-        return dump_msgpack(wire)
-    return dump_json(wire)
+    return kind, to_wire(wire, limits)
+
+
+def carries_binary(kind: MessageType, data: Any) -> bool:
+    """Whether Node would switch to msgpack for this ``data`` (socket.io's ``hasBinary`` on the
+    types that may carry bytes)."""
+    return kind in MAY_CARRY_BINARY and has_binary(data)
 
 
 def _type_and_data(message: ClusterMessage) -> tuple[MessageType, dict[str, Any] | None]:

@@ -1,4 +1,4 @@
-"""The two Redis cluster formats a node can speak, with Node's option names and defaults.
+"""The three Redis cluster formats a node can speak, with Node's option names and defaults.
 
 A format is a small frozen value the application picks once (``SocketServer(cluster_format=...)``);
 the node then builds one codec per namespace from it, as Node builds one adapter per namespace:
@@ -6,9 +6,12 @@ the node then builds one codec per namespace from it, as Node builds one adapter
 - :class:`ClassicRedisFormat`: ``@socket.io/redis-adapter``'s ``createAdapter`` (pub/sub with
   patterns; the node count is ``PUBSUB NUMSUB`` of the request channel);
 - :class:`ShardedRedisFormat`: its ``createShardedAdapter`` (Redis 7 sharded pub/sub; the node
-  count is ``PUBSUB SHARDNUMSUB`` of the main channel).
+  count is ``PUBSUB SHARDNUMSUB`` of the main channel);
+- :class:`~sio_core.cluster.streams.RedisStreamsFormat`: ``@socket.io/redis-streams-adapter``
+  (a Redis stream for the durable messages, pub/sub for the others; the node count is
+  ``PUBSUB NUMSUB`` of the requests channel).
 
-Both codecs answer the same questions (:data:`NamespaceCodec`): what to subscribe to, whether
+The codecs answer the same questions (:data:`NamespaceCodec`): what to subscribe to, whether
 a channel is theirs, how to read and write a message, which channel counts the nodes, and which
 room channels come and go with the node's rooms.
 """
@@ -21,6 +24,7 @@ from typing import ClassVar
 from sio_core.cluster.channels import SubscriptionMode
 from sio_core.cluster.classic import ClassicCodec
 from sio_core.cluster.sharded import ShardedCodec
+from sio_core.cluster.streams import RedisStreamsFormat, StreamsCodec
 from sio_core.cluster.values import DEFAULT_LIMITS, DecodeLimits
 
 
@@ -82,8 +86,8 @@ class ShardedRedisFormat:
         return f"{self.channel_prefix}#{nsp}#"
 
 
-ClusterFormat = ClassicRedisFormat | ShardedRedisFormat
-"""Either Redis format."""
+ClusterFormat = ClassicRedisFormat | ShardedRedisFormat | RedisStreamsFormat
+"""Any of the Redis formats."""
 
-NamespaceCodec = ClassicCodec | ShardedCodec
-"""The codec of one namespace, in either format."""
+NamespaceCodec = ClassicCodec | ShardedCodec | StreamsCodec
+"""The codec of one namespace, in any format."""

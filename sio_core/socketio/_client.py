@@ -23,6 +23,14 @@ class Client:
     decoder: PacketDecoder
     sockets: dict[str, Socket] = dataclasses.field(default_factory=dict)
     connecting: dict[str, Socket] = dataclasses.field(default_factory=dict)
+    restoring: set[str] = dataclasses.field(default_factory=set)
+    """Namespaces whose CONNECT waits for a session store's answer (connection state recovery
+    on a Redis stream): there is no socket yet."""
+
+    def joining(self, nsp: str) -> bool:
+        """Whether a CONNECT to ``nsp`` is being dealt with (restoring, or waiting for its
+        decision)."""
+        return nsp in self.connecting or nsp in self.restoring
 
     def all_sockets(self) -> list[Socket]:
         """Every socket of the connection, accepted or still waiting."""

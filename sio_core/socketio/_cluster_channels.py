@@ -18,15 +18,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sio_core.cluster import (
+    ClassicRedisFormat,
     ClusterFormat,
     ClusterMessage,
     NamespaceCodec,
+    RedisStreamsFormat,
     ShardedRedisFormat,
+    StreamEntry,
     SubscriptionMode,
 )
+from sio_core.cluster.stream_commands import append
 from sio_core.engineio._events import Event
 from sio_core.socketio._adapter import Adapter, ReportingAdapter
-from sio_core.socketio._events import ClusterPublish, ClusterSubscribe, ClusterUnsubscribe
+from sio_core.socketio._events import (
+    ClusterCommand,
+    ClusterPublish,
+    ClusterSubscribe,
+    ClusterUnsubscribe,
+)
 
 AdapterMaker = Callable[[str], Adapter]
 
@@ -53,7 +62,7 @@ class ClusterChannels:
     @property
     def request_flags(self) -> bool:
         """Whether requests carry ``flags`` in their ``opts`` (the classic format's do not)."""
-        return self.format.sharded
+        return not isinstance(self.format, ClassicRedisFormat)
 
     def adapter_factory(self, make: AdapterMaker) -> AdapterMaker:
         """``make``, opening each namespace's channels as its adapter is created."""
@@ -83,6 +92,10 @@ class ClusterChannels:
         )
         self._emit([subscribe])
 
+    def codec_of(self, nsp: str) -> NamespaceCodec | None:
+        """The codec of namespace ``nsp``; ``None`` if it does not exist here."""
+        return self._codecs.get(nsp)
+
     def route(self, channel: str) -> NamespaceCodec | None:
         """The codec of the namespace ``channel`` belongs to; ``None`` if none here."""
         for codec in self._codecs.values():
@@ -96,13 +109,19 @@ class ClusterChannels:
 
     # -- publishing -----------------------------------------------------------------------
 
-    def encode(self, message: ClusterMessage, requester: str | None = None) -> ClusterPublish:
-        """``message`` ready to publish (not yet queued); a response needs its requester.
+    def encode(
+        self, message: ClusterMessage, requester: str | None = None
+    ) -> ClusterPublish | ClusterCommand:
+        """``message`` ready to publish (not yet queued), or to append to the stream (the Redis
+        Streams format's durable messages); a response needs its requester.
 
         :raises LocalProtocolError: the format cannot carry the message or one of its values.
         """
         codec = self._codecs[message.nsp]
         publication = codec.encode(message, requester=requester)
+        if isinstance(publication, StreamEntry):
+            assert isinstance(self.format, RedisStreamsFormat)  # the only codec with entries
+            return ClusterCommand(command=append(self.format, publication))
         return ClusterPublish(
             channel=publication.channel, payload=publication.payload, sharded=codec.sharded
         )

@@ -13,7 +13,15 @@ format): a message on no namespace's channel is ignored; on a classic room chann
 dropped unread when no local socket is in the room; one that does not decode is dropped with a
 :class:`~sio_core.events.ClusterMessageRejected`; one with this node's uid, or another
 namespace's, is ignored; so is a request whose id is pending here, and a response to no pending
-request. Heartbeats are ignored: both Redis formats count nodes with Redis instead.
+request. Heartbeats are ignored: the Redis formats count nodes with Redis instead.
+
+On the Redis Streams format the durable messages arrive as stream entries
+(:meth:`ClusterNode.receive_entry`), read in order by the node's
+:class:`~sio_core.socketio._cluster_stream.ClusterStream`; a broadcast read there carries its
+entry id as the offset of connection state recovery. With recovery on, this node's own
+broadcasts are *deferred*: delivered here too only when read back from the stream, so that
+every node delivers them in the stream's order with the same offsets, and a socket recovered
+here knows exactly which of them it has had (see :mod:`sio_core.socketio._stream_sessions`).
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from sio_core import cluster as wire
+from sio_core.cluster.stream_commands import CommandFailed
+from sio_core.cluster.streams import read_entry
 from sio_core.errors import LocalProtocolError, ProtocolError
 from sio_core.ids import IdGenerator
 from sio_core.socketio._adapter import BroadcastOptions
@@ -35,7 +45,9 @@ from sio_core.socketio._cluster_convert import (
     snapshot_of,
 )
 from sio_core.socketio._cluster_requests import ClusterRequests, Kind, Origin
+from sio_core.socketio._cluster_stream import ClusterStream
 from sio_core.socketio._events import (
+    ClusterCommand,
     ClusterMessageRejected,
     ClusterPublish,
     ServerSideEmitReceived,
@@ -54,7 +66,7 @@ class Delivery(NamedTuple):
 class Outgoing(NamedTuple):
     """A broadcast encoded for the other nodes, not yet queued; ``wire_id`` when acks travel."""
 
-    publish: ClusterPublish
+    publish: ClusterPublish | ClusterCommand
     wire_id: str | None
 
 
@@ -73,6 +85,7 @@ class LocalNode(Protocol):
         options: BroadcastOptions,
         *,
         with_ack: bool,
+        entry_id: str | None = None,
     ) -> Delivery: ...
 
     def fetch_sockets(self, nsp: str, options: BroadcastOptions) -> list[SocketSnapshot]: ...
@@ -107,9 +120,13 @@ class ClusterNode:
         *,
         channels: ClusterChannels | None,
         new_id: IdGenerator,
+        stream: ClusterStream | None = None,
+        defer_broadcasts: bool = False,
     ) -> None:
         self._local = local
         self._channels = channels
+        self._stream = stream
+        self._defer = stream is not None and defer_broadcasts
         self._new_id = new_id
         self._acks = shared.acks
         self._emit = shared.emit
@@ -161,6 +178,23 @@ class ClusterNode:
         """Queue what :meth:`encode_broadcast` prepared."""
         if outgoing is not None:
             self._emit([outgoing.publish])
+
+    def defers(self, outgoing: Outgoing) -> bool:
+        """Whether this broadcast reaches this node's sockets only once read back from the
+        stream (the Streams format with recovery on, a broadcast without acks)."""
+        return self._defer and isinstance(outgoing.publish, ClusterCommand)
+
+    def append_deferred(self, outgoing: Outgoing, fallback: Callable[[], object]) -> None:
+        """Append a deferred broadcast; if Redis refuses it, ``fallback`` delivers it here."""
+        assert self._stream is not None
+        command = outgoing.publish
+        assert isinstance(command, ClusterCommand)
+
+        def appended(reply: Any) -> None:
+            if isinstance(reply, CommandFailed):
+                fallback()
+
+        self._stream.request(command.command, appended)
 
     def await_broadcast(self, wire_id: str, broadcast_id: int, deadline: float) -> None:
         """Route the other nodes' counts and answers for ``wire_id`` to ``broadcast_id``."""
@@ -309,6 +343,27 @@ class ClusterNode:
         except ProtocolError as error:  # malformed, or an answer no format can carry
             self._emit([ClusterMessageRejected(reason=error.message)])
 
+    def receive_entry(self, entry_id: str, fields: dict[str, str]) -> None:
+        """Apply a stream entry (any node's, this one's included), read in the stream's order.
+
+        An entry of a namespace this node does not have is ignored, as Node does.
+        """
+        channels = self.channels()
+        nsp = fields.get("nsp")
+        codec = channels.codec_of(nsp) if nsp else None
+        if codec is None:
+            return
+        try:
+            message = read_entry(fields, codec.limits)
+            own = message.uid == channels.uid
+            if isinstance(message, wire.Broadcast) and message.request_id is None:
+                if self._defer or not own:
+                    self._remote_broadcast(message, entry_id)
+            elif not own:
+                self._dispatch(message)
+        except ProtocolError as error:  # malformed, or what no client may be sent
+            self._emit([ClusterMessageRejected(reason=f"entry {entry_id}: {error.message}")])
+
     def _dispatch(self, message: wire.ClusterMessage) -> None:
         if isinstance(message, wire.RESPONSE_TYPES):
             self._receive_response(message)
@@ -350,12 +405,12 @@ class ClusterNode:
         response = kind(uid=channels.uid, nsp=request.nsp, request_id=request_id, **fields)
         channels.publish(response, request.uid)
 
-    def _remote_broadcast(self, message: wire.Broadcast) -> None:
+    def _remote_broadcast(self, message: wire.Broadcast, entry_id: str | None = None) -> None:
         """Deliver another node's broadcast; with acks, report the count, then relay answers."""
         with_ack = message.request_id is not None
         options = options_of(message.selection)
         delivery = self._local.deliver(
-            message.nsp, message.event, message.args, options, with_ack=with_ack
+            message.nsp, message.event, message.args, options, with_ack=with_ack, entry_id=entry_id
         )
         if message.request_id is None or delivery.ack_id is None:
             return

@@ -160,6 +160,22 @@ class ClusterPublish(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterCommand(Event):
+    """Run ``command`` on Redis (only with the Redis Streams format): an ``XADD``, a ``SET``,
+    a ``GETDEL``, an ``XRANGE``. Send the bytes as they are, in the order the events come, on
+    one connection (with the ``PUBLISH``-es: Redis then applies them in that order).
+
+    :param ticket: when set, the core waits for the reply: hand it back with
+        ``receive_command_reply(ticket, reply, now)``, or a
+        :class:`~sio_core.cluster.stream_commands.CommandFailed` when Redis refused the command
+        or it got no reply. Every ticket must be answered once.
+    """
+
+    command: tuple[bytes, ...]
+    ticket: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSubscribe(Event):
     """Start listening (only in cluster mode): ``SUBSCRIBE`` each of ``channels`` (``SSUBSCRIBE``
     when ``sharded``) and ``PSUBSCRIBE`` each of ``patterns``; feed what arrives to

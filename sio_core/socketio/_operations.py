@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import count
 from typing import Any
 
+from sio_core.cluster.stream_commands import entry_order
 from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError
 from sio_core.socketio import packets
@@ -93,31 +94,42 @@ class LocalSockets:
         options: BroadcastOptions,
         *,
         with_ack: bool,
+        entry_id: str | None = None,
     ) -> Delivery:
         """Encode ``event`` once and queue it for every selected socket: the one delivery path.
 
         With ``with_ack`` the packet carries a fresh ack id, which every recipient answers.
-        With connection state recovery on, an event without ack and not volatile carries a
-        fresh offset as its last argument and is kept for replay (see
-        :mod:`sio_core.socketio._recovery`).
+        With connection state recovery on, an event without ack and not volatile carries an
+        offset as its last argument: a fresh one, kept for replay (see
+        :mod:`sio_core.socketio._recovery`), or on the Redis Streams format ``entry_id``, the
+        id of the stream entry the event was read from.
         """
         namespace = self.namespace(nsp)
         ack_id = namespace.next_ack_id() if with_ack else None
         recovery = self._recovery
-        offset = recovery.offset_for(options, with_ack=with_ack) if recovery else None
+        offset = None
+        if recovery is not None:
+            offset = recovery.offset_for(options, with_ack=with_ack, entry_id=entry_id)
         data = [event, *args] if offset is None else [event, *args, offset]
-        parts = self._parser.encode(Packet(PacketType.EVENT, nsp, data, ack_id))
+        parts = self.encode_event(nsp, data, ack_id)
         if recovery is not None and offset is not None:
             recovery.record(nsp, offset, options, parts, self._now())
         replayable = offset is not None
+        entry = entry_order(entry_id) if entry_id is not None else None
         reached = [
             socket_id
             for socket_id in namespace.adapter.matching(options)
             if self._sockets.deliver(
-                socket_id, parts, volatile=options.volatile, replayable=replayable
+                socket_id, parts, volatile=options.volatile, replayable=replayable, entry=entry
             )
         ]
         return Delivery(ack_id=ack_id, reached=reached)
+
+    def encode_event(
+        self, nsp: str, data: list[Any], ack_id: int | None = None
+    ) -> list[str | bytes]:
+        """The EVENT ``data`` of namespace ``nsp`` as the clients' parser writes it."""
+        return self._parser.encode(Packet(PacketType.EVENT, nsp, data, ack_id))
 
     def fetch_sockets(self, nsp: str, options: BroadcastOptions) -> list[SocketSnapshot]:
         """A snapshot of every selected socket."""
@@ -225,12 +237,21 @@ class Operations:
         nodes (read from Redis right before the call, as Node does) reports how many clients it
         reached, and their answers are collected as well.
 
+        On the Redis Streams format with recovery on, a broadcast without acks reaches this
+        node's sockets too only when it is read back from the stream, with its entry id as
+        offset (or at once, without offset, if Redis refuses it).
+
         :raises LocalProtocolError: a reserved event name, or an argument the client's or the
             cluster's encoding cannot carry (then nothing is sent anywhere).
         """
         check_event_name(event)
         with_ack = timeout is not None
         outgoing = self._cluster.encode_broadcast(nsp, event, args, options, timeout=timeout)
+        if outgoing is not None and self._cluster.defers(outgoing):
+            self._cluster.append_deferred(
+                outgoing, lambda: self._local.deliver(nsp, event, args, options, with_ack=False)
+            )
+            return None
         delivery = self._local.deliver(nsp, event, args, options, with_ack=with_ack)
         self._cluster.send(outgoing)
         if timeout is None or delivery.ack_id is None:

@@ -29,8 +29,10 @@ Where this differs from Node's in-memory adapter, on purpose:
   still kept has every later event kept too, so a restore replays everything or nothing.
 
 The seam: a namespace's :class:`SessionStore` keeps its sessions and events. The in-memory one
-is :class:`InMemorySessionStore`; an adapter that stores them elsewhere (Redis Streams: entry
-ids as offsets, sessions under ``SET ... PX``) implements the same four operations.
+is :class:`InMemorySessionStore`; one that stores them elsewhere implements the same four
+operations, and may answer a restore later (it asks another process): the Redis Streams one
+(:mod:`sio_core.socketio._stream_sessions`) keeps sessions under ``SET ... PX`` and takes its
+offsets from the stream, the entry id of each event (``offsets_from_stream``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from sio_core.config import ConnectionStateRecovery
@@ -85,10 +87,27 @@ class Session:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RestoredSession:
-    """A session taken back, with the events its client missed, encoded, in order."""
+    """A session taken back, with the events its client missed, encoded, in order.
+
+    :param replayed_to: for offsets from a stream, the entry the replay read up to: an event
+        at or before it that reaches the socket later, live, is one it was replayed already.
+    """
 
     session: Session
     missed: tuple[Parts, ...]
+    replayed_to: tuple[int, int] | None = None
+
+
+Answer = Callable[[RestoredSession | None], None]
+"""Where a store hands the result of a restore: the session, or None if it cannot."""
+
+
+def reaches(rooms: frozenset[str], to: Iterable[str], excepted: Iterable[str]) -> bool:
+    """Whether a socket in ``rooms`` was among the recipients of an event sent to the rooms
+    ``to`` (everyone when there are none) except those in ``excepted``."""
+    targets = frozenset(to)
+    included = not targets or not rooms.isdisjoint(targets)
+    return included and rooms.isdisjoint(excepted)
 
 
 class SessionStore(Protocol):
@@ -102,8 +121,10 @@ class SessionStore(Protocol):
         """Keep a session until it expires or is restored."""
         ...
 
-    def restore(self, pid: str, offset: str, now: float) -> RestoredSession | None:
-        """Take session ``pid`` back with what was missed since ``offset``; None if it cannot."""
+    def restore(self, pid: str, offset: str, now: float, answer: Answer) -> None:
+        """Take session ``pid`` back with what was missed since ``offset`` and hand it to
+        ``answer`` (None if it cannot), exactly once: now, or later for a store that asks
+        another process."""
         ...
 
     def purge(self, now: float) -> bool:
@@ -123,8 +144,7 @@ class _Kept:
 
     def reaches(self, rooms: frozenset[str]) -> bool:
         """Whether a socket in ``rooms`` was among the event's recipients."""
-        included = not self.rooms or not rooms.isdisjoint(self.rooms)
-        return included and rooms.isdisjoint(self.except_rooms)
+        return reaches(rooms, self.rooms, self.except_rooms)
 
 
 class InMemorySessionStore:
@@ -160,9 +180,13 @@ class InMemorySessionStore:
         self._sessions[session.pid] = session
         self._sessions.move_to_end(session.pid)
 
-    def restore(self, pid: str, offset: str, now: float) -> RestoredSession | None:
+    def restore(self, pid: str, offset: str, now: float, answer: Answer) -> None:
         """Take session ``pid`` back (it is gone from the store either way) with what it
-        missed after ``offset``; None if there is no such session or the offset is not kept."""
+        missed after ``offset``, at once; None if there is no such session or the offset is
+        not kept."""
+        answer(self._take(pid, offset, now))
+
+    def _take(self, pid: str, offset: str, now: float) -> RestoredSession | None:
         self.purge(now)
         session = self._sessions.pop(pid, None)
         sequence = self._sequences.get(offset)
@@ -198,15 +222,22 @@ StoreFactory = Callable[[str], SessionStore]
 
 class Recovery:
     """Connection state recovery for a whole server: one store per namespace, the offsets and
-    pids, and the purge timer. Exists only when the option is on."""
+    pids, and the purge timer. Exists only when the option is on.
+
+    :param offsets_from_stream: the offsets are the entry ids of a Redis stream, given with each
+        event (:meth:`offset_for`'s ``entry_id``), instead of drawn here.
+    """
 
     def __init__(
         self,
         options: ConnectionStateRecovery,
         new_id: IdGenerator,
         store_factory: StoreFactory | None = None,
+        *,
+        offsets_from_stream: bool = False,
     ) -> None:
         self.options = options
+        self.offsets_from_stream = offsets_from_stream
         self._new_id = new_id
         self._store_factory = store_factory or (lambda _nsp: InMemorySessionStore(options))
         self._stores: dict[str, SessionStore] = {}
@@ -216,11 +247,15 @@ class Recovery:
         """A private session id for a new socket (random in production: it is the secret)."""
         return self._new_id()
 
-    def offset_for(self, options: BroadcastOptions, *, with_ack: bool) -> str | None:
-        """A fresh offset for an event Node keeps (no ack, not volatile); None otherwise."""
+    def offset_for(
+        self, options: BroadcastOptions, *, with_ack: bool, entry_id: str | None = None
+    ) -> str | None:
+        """The offset of an event Node keeps (no ack, not volatile): a fresh one, or with
+        offsets from a stream, its entry id (None for an event that was not in the stream, a
+        ``local`` one); None for the others."""
         if with_ack or options.volatile:
             return None
-        return self._new_id()
+        return entry_id if self.offsets_from_stream else self._new_id()
 
     def record(
         self,
@@ -230,7 +265,10 @@ class Recovery:
         parts: Sequence[str | bytes],
         now: float,
     ) -> None:
-        """Keep an event of namespace ``nsp``, sent with ``offset``."""
+        """Keep an event of namespace ``nsp``, sent with ``offset`` (nothing to keep when it
+        is in a stream already)."""
+        if self.offsets_from_stream:
+            return
         self._store(nsp).record(offset, options, tuple(parts), now)
         self._arm(now)
 
@@ -240,14 +278,22 @@ class Recovery:
             self._store(nsp).persist(session, now)
             self._arm(now)
 
-    def restore(self, nsp: str, auth: dict[str, Any], now: float) -> RestoredSession | None:
-        """The session a CONNECT's ``auth`` asks back (string ``pid`` and ``offset``), if any,
-        looked up in namespace ``nsp``'s store only."""
+    def restore(self, nsp: str, auth: dict[str, Any], now: float, answer: Answer) -> None:
+        """Hand ``answer`` the session a CONNECT's ``auth`` asks back (string ``pid`` and
+        ``offset``) looked up in namespace ``nsp``'s store only, or None; now or later."""
         pid, offset = auth.get("pid"), auth.get("offset")
         store = self._stores.get(nsp)
+        if store is None and self.offsets_from_stream:
+            store = self._store(nsp)  # a session of another node: the store is Redis
         if store is None or not isinstance(pid, str) or not isinstance(offset, str):
-            return None
-        return store.restore(pid, offset, now)
+            answer(None)
+            return
+        store.restore(pid, offset, now, answer)
+
+    def keep(self, nsp: str, session: Session, now: float) -> None:
+        """Keep a session again: it was restored for a client that left before it came back."""
+        self._store(nsp).persist(session, now)
+        self._arm(now)
 
     def next_deadline(self) -> float | None:
         """When the next purge is due; None while nothing is kept."""

@@ -49,7 +49,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from sio_core.cluster import ClassicRedisFormat, ClusterFormat
+from sio_core.cluster import ClassicRedisFormat, ClusterFormat, RedisStreamsFormat
+from sio_core.cluster.stream_commands import StreamRead
 from sio_core.config import SocketConfig
 from sio_core.engineio._events import Event
 from sio_core.engineio._server import EngineServer
@@ -57,6 +58,7 @@ from sio_core.errors import (
     AckAbandonReason,
     DisconnectReason,
     LocalProtocolError,
+    ProtocolError,
 )
 from sio_core.http import HttpRequest
 from sio_core.ids import IdGenerator
@@ -65,15 +67,16 @@ from sio_core.socketio._acks import Acks
 from sio_core.socketio._adapter import Adapter, BroadcastOptions, InMemoryAdapter
 from sio_core.socketio._cluster_channels import ClusterChannels
 from sio_core.socketio._cluster_node import ClusterNode
+from sio_core.socketio._cluster_stream import ClusterStream
 from sio_core.socketio._connections import Connections
-from sio_core.socketio._events import AckAbandoned
-from sio_core.socketio._inbound import Inbound
+from sio_core.socketio._events import AckAbandoned, ClusterMessageRejected
+from sio_core.socketio._intake import Intake
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
-from sio_core.socketio._recovery import Recovery
 from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Socket, SocketState
 from sio_core.socketio._sockets import Sockets
+from sio_core.socketio._stream_sessions import recovery_of
 from sio_core.socketio.packets import Packet, PacketType
 from sio_core.stats import ServerStats
 
@@ -91,8 +94,9 @@ class SocketServer:
         channels with a :class:`~sio_core.events.ClusterSubscribe` (see ``docs/cluster.md``).
         ``None`` (the default) is a single node.
     :param cluster_format: how the nodes talk: a :class:`~sio_core.cluster.ClassicRedisFormat`
-        (the default in cluster mode) or a :class:`~sio_core.cluster.ShardedRedisFormat`, both
-        Node's own formats. It needs a ``node_id``.
+        (the default in cluster mode), a :class:`~sio_core.cluster.ShardedRedisFormat` or a
+        :class:`~sio_core.cluster.RedisStreamsFormat`, all Node's own formats. It needs a
+        ``node_id``.
     """
 
     def __init__(
@@ -114,25 +118,41 @@ class SocketServer:
         self._events: list[Event] = []
         self._acks = Acks()
         self._now = 0.0
+        wire_format = (cluster_format or ClassicRedisFormat()) if node_id is not None else None
+        self._stream: ClusterStream | None = None
+        if isinstance(wire_format, RedisStreamsFormat):
+            self._stream = ClusterStream(wire_format, self._events.extend)
         recovery = self.config.connection_state_recovery
-        self._recovery = Recovery(recovery, id_generator) if recovery is not None else None
+        self._recovery = recovery_of(recovery, id_generator, self._stream, self._encode_event)
         shared = Shared(self._acks, self._events.extend, self._clock, self._recovery)
         channels = None
-        if node_id is not None:
-            channels = ClusterChannels(
-                cluster_format or ClassicRedisFormat(), node_id, shared.emit
-            )
+        if node_id is not None and wire_format is not None:
+            channels = ClusterChannels(wire_format, node_id, shared.emit)
             adapter_factory = channels.adapter_factory(adapter_factory or _in_memory)
         self.namespaces = Namespaces(adapter_factory)
         self._sockets = Sockets(self._engine, self.parser, self.namespaces, shared)
         self._local = LocalSockets(self._sockets, self.namespaces, self.parser, shared)
-        self._cluster = ClusterNode(self._local, shared, channels=channels, new_id=id_generator)
+        self._cluster = ClusterNode(
+            self._local,
+            shared,
+            channels=channels,
+            new_id=id_generator,
+            stream=self._stream,
+            defer_broadcasts=self._recovery is not None,
+        )
+        if self._stream is not None:
+            self._stream.on_entry = self._cluster.receive_entry
         self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
         self.connections = Connections(self._engine, self._sockets)
         """The Engine.IO sessions under the sockets (Node's ``socket.conn``)."""
-        self._inbound = Inbound(
-            self.config, self._sockets, self.namespaces, self._cluster, shared, id_generator
+        self._intake = Intake(
+            self.config.connect_timeout,
+            self._sockets,
+            self.namespaces,
+            self._cluster,
+            shared,
+            id_generator,
         )
 
     # -- the TransportCore surface: delegate to Engine.IO, then translate ---------------
@@ -226,6 +246,45 @@ class SocketServer:
         self._cluster.receive(channel, payload)
         self._pull()
 
+    def next_stream_read(self) -> StreamRead:
+        """The read of the stream to run now, on the Redis Streams format: one at a time, on a
+        connection of its own (it blocks up to ``read.block`` seconds), its reply handed back to
+        :meth:`receive_stream_read`. After a failure, ask again: reading resumes where it was.
+
+        :raises LocalProtocolError: the server is not on the Redis Streams format.
+        """
+        return self._stream_of().next_read()
+
+    def receive_stream_read(self, read: StreamRead, reply: Any, now: float) -> None:
+        """Apply the reply Redis gave to ``read``: every new entry, in order. A reply that is no
+        such reply is dropped with a :class:`~sio_core.events.ClusterMessageRejected`.
+
+        :raises LocalProtocolError: the server is not on the Redis Streams format.
+        """
+        stream = self._stream_of()
+        self._tick(now)
+        try:
+            stream.receive_read(read, reply)
+        except ProtocolError as error:
+            self._events.append(ClusterMessageRejected(reason=f"stream read: {error.message}"))
+        self._pull()
+
+    def receive_command_reply(self, ticket: int, reply: Any, now: float) -> None:
+        """The reply to the :class:`~sio_core.events.ClusterCommand` of ``ticket`` (or a
+        :class:`~sio_core.cluster.stream_commands.CommandFailed`).
+
+        :raises LocalProtocolError: the server is not on the Redis Streams format.
+        """
+        stream = self._stream_of()
+        self._tick(now)
+        stream.replied(ticket, reply)
+        self._pull()
+
+    def _stream_of(self) -> ClusterStream:
+        if self._stream is None:
+            raise LocalProtocolError("not on the Redis Streams format")
+        return self._stream
+
     def count_channel(self, nsp: str) -> tuple[str, bool]:
         """The channel whose subscribers are the servers of namespace ``nsp``, this one included,
         and whether it is a shard channel: ``PUBSUB NUMSUB`` (``SHARDNUMSUB`` when True) of it,
@@ -257,7 +316,7 @@ class SocketServer:
     def _pull(self) -> None:
         while engine_events := self._engine.events():
             for event in engine_events:
-                self._inbound.translate(event)
+                self._intake.translate(event)
 
     # -- connecting: the middleware decision, then the hold ----------------------------------
 
@@ -320,7 +379,10 @@ class SocketServer:
         ack_id = self._namespace(nsp).next_ack_id() if with_ack else None
         if socket is not None and connected and ack_id is None and self._recovery:
             own_room = BroadcastOptions(rooms=frozenset((socket_id,)))
-            self._local.deliver(nsp, event, args, own_room, with_ack=False)
+            if self._stream is not None:  # in the stream, to be replayed on any node
+                self.operations.broadcast(nsp, event, args, own_room)
+            else:
+                self._local.deliver(nsp, event, args, own_room, with_ack=False)
         elif socket is not None and connected:
             self._sockets.send(socket, Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
         if ack_id is None:
@@ -372,6 +434,9 @@ class SocketServer:
 
     def _clock(self) -> float:
         return self._now
+
+    def _encode_event(self, nsp: str, data: list[Any]) -> list[str | bytes]:
+        return self._local.encode_event(nsp, data)
 
     def _tick(self, now: float) -> None:
         self._now = max(self._now, now)

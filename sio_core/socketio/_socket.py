@@ -97,6 +97,10 @@ class Socket:
         recovery is on (``None`` when it is off).
     :param recovered: whether the socket took a disconnected socket's place (its id, rooms,
         ``data``) and had the events its client missed replayed.
+    :param replayed_to: for a socket recovered from a Redis stream, the last entry its replay
+        read (as :func:`~sio_core.cluster.stream_commands.entry_order` sorts it): a later
+        delivery of an entry up to there is one it had already. ``None`` once the stream's
+        deliveries have passed it.
     """
 
     id: str
@@ -108,6 +112,7 @@ class Socket:
     held: list[str | bytes] | None = None
     pid: str | None = None
     recovered: bool = False
+    replayed_to: tuple[int, int] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -154,6 +154,7 @@ class Sockets:
             held=[part for parts in restored.missed for part in parts],
             pid=session.pid,
             recovered=True,
+            replayed_to=restored.replayed_to,
         )
         self._namespace(nsp).adapter.add_all(socket.id, session.rooms)
         assert self._recovery is not None  # a session was restored
@@ -220,17 +221,28 @@ class Sockets:
             self._engine.send(sid, part)
 
     def deliver(
-        self, socket_id: str, parts: list[str | bytes], *, volatile: bool, replayable: bool = False
+        self,
+        socket_id: str,
+        parts: list[str | bytes],
+        *,
+        volatile: bool,
+        replayable: bool = False,
+        entry: tuple[int, int] | None = None,
     ) -> bool:
         """Queue a packet encoded once for many; False if the socket is not connected, or if
         the packet is volatile and the transport cannot take it now.
 
         A ``replayable`` packet (one with an offset) also reaches a recovered socket that
-        waits for its decision: it is held after the replay.
+        waits for its decision: it is held after the replay. A packet of stream ``entry`` that
+        the socket's replay held already is skipped.
         """
         socket = self._sockets.get(socket_id)
         if socket is None or not _takes(socket, replayable=replayable):
             return False
+        if socket.replayed_to is not None and entry is not None:
+            if entry <= socket.replayed_to:
+                return False
+            socket.replayed_to = None  # the stream's deliveries are past the replay now
         if volatile and not self._engine.writable(socket.sid):
             return False
         self._write(socket, parts)

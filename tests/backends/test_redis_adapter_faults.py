@@ -17,7 +17,14 @@ from typing import Any
 import anyio
 import pytest
 from served import serving
-from sio_anyio import Backoff, RedisAdapter, Server, ShardedRedisAdapter, Socket
+from sio_anyio import (
+    Backoff,
+    RedisAdapter,
+    RedisStreamsAdapter,
+    Server,
+    ShardedRedisAdapter,
+    Socket,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +32,7 @@ LIMIT = 15
 FAST = Backoff(initial=0.02, maximum=0.2)
 
 
-@pytest.fixture(params=["classic", "sharded"])
+@pytest.fixture(params=["classic", "sharded", "streams"])
 def adapter_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -38,6 +45,8 @@ def cluster_of(kind: str, url: str, count: int) -> list[Server]:
     for _ in range(count):
         if kind == "sharded":
             adapter: Any = ShardedRedisAdapter(url, channel_prefix=key, backoff=FAST)
+        elif kind == "streams":
+            adapter = RedisStreamsAdapter(url, stream_name=key, channel_prefix=key, backoff=FAST)
         else:
             adapter = RedisAdapter(url, key=key, requests_timeout=2.0, backoff=FAST)
         io = Server(adapter=adapter)

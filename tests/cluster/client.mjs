@@ -17,8 +17,13 @@
 //       emit; with ack (the default) the reply carries the ack's arguments; without, it comes
 //       at once with args null
 //   {"seq":N,"cmd":"close","client":C}   disconnect that socket and forget it
+//   {"seq":N,"cmd":"drop","client":C}    close its Engine.IO connection under it (a network
+//       failure: "transport close" on both sides); the socket keeps its pid and last offset
+//   {"seq":N,"cmd":"reconnect","client":C,"url":...}  connect the socket again, to url (any
+//       server of the cluster): socket.io-client sends its pid and offset (recovery)
 // Out (stdout, one JSON object per line):
-//   {"type":"reply","seq":N,"args":[...]}    success (connect: [socket id]; emit: the ack's args)
+//   {"type":"reply","seq":N,"args":[...]}    success (connect: [socket id]; reconnect: [socket
+//                                            id, recovered]; emit: the ack's args)
 //   {"type":"reply","seq":N,"error":...}     failure (connect_error, ack timeout, bad command)
 //   {"type":"event","client":C,"event":...,"args":[...],"ack":bool}   each event received
 //   {"type":"disconnect","client":C,"reason":...}
@@ -82,6 +87,20 @@ const commands = {
     socket.timeout(timeout).emit(event, ...decode(args), (err, ...answer) => {
       out(err ? { type: "reply", seq, error: err.message } : { type: "reply", seq, args: encode(answer) });
     });
+  },
+
+  drop({ seq, client }) {
+    const socket = sockets.get(client);
+    socket.once("disconnect", () => out({ type: "reply", seq, args: null }));
+    socket.io.engine.close();
+  },
+
+  reconnect({ seq, client, url }) {
+    const socket = sockets.get(client);
+    socket.io.uri = url; // the Manager opens its next Engine.IO connection there
+    socket.once("connect", () => out({ type: "reply", seq, args: [socket.id, socket.recovered] }));
+    socket.once("connect_error", (err) => out({ type: "reply", seq, error: err.message }));
+    socket.connect();
   },
 
   close({ seq, client }) {

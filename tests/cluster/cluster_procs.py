@@ -6,9 +6,7 @@ from Python.
   their ready lines (synchronous: fixtures of any scope can hold them); :func:`start_servers`
   starts any mix of Node and sio-core servers the same way. Both kinds keep one contract
   (``node_server.mjs``'s header), so a test drives either.
-- :class:`NodeClientHub` is one Node process with any number of socket.io-client sockets,
-  for a whole session; ``hub.clients(url, ...)`` connects some for the length of an
-  ``async with``, on either loop: the test emits through them and reads what they received.
+- the clients (``client.mjs``) are in :mod:`node_clients`.
 - :func:`run_node_emitter` runs ``@socket.io/redis-emitter`` once.
 
 Binary values cross the JSON lines as ``{"$bin": base64}``; :func:`to_json` and
@@ -28,12 +26,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 CLUSTER_DIR = Path(__file__).resolve().parent
@@ -46,7 +42,8 @@ def node_executable() -> str:
     executable = shutil.which("node")
     if executable is None:
         pytest.fail("node (v18+) is not on PATH; the cluster tests need it")
-    for package in ("socket.io", "@socket.io/redis-adapter", "socket.io-client"):
+    packages = ("socket.io", "@socket.io/redis-adapter", "@socket.io/redis-streams-adapter")
+    for package in (*packages, "socket.io-client"):
         if not (CLUSTER_DIR / "node_modules" / package / "package.json").is_file():
             pytest.fail(f"tests/cluster/node_modules has no {package}: run `make test`")
     return executable
@@ -157,16 +154,18 @@ def start_servers(
     namespaces: Sequence[str] = ("/",),
     requests_timeout_ms: int = 5000,
     subscription_mode: str = "dynamic",
+    recovery_ms: int = 0,
 ) -> list[NodeServer]:
     """Start servers of any kind at once, and wait for their ready lines.
 
     :param members: ``kind:name`` each, kind ``node`` (``node_server.mjs``), ``asyncio`` or
         ``trio`` (``py_server.py`` on that loop), or ``uvloop`` (asyncio on uvloop).
+    :param recovery_ms: connection state recovery's maximum disconnection; 0 turns it off.
     """
     common = ["--adapter", adapter, "--redis", redis_url, "--key", key, "--port", "0"]
     common += ["--namespaces", ",".join(namespaces)]
     common += ["--requests-timeout", str(requests_timeout_ms)]
-    common += ["--subscription-mode", subscription_mode]
+    common += ["--subscription-mode", subscription_mode, "--recovery", str(recovery_ms)]
     directory.mkdir(parents=True, exist_ok=True)
     spawned = []
     for member in members:
@@ -236,6 +235,8 @@ TOPOLOGIES = {
     "classic-mixed": ("classic", ("node:a", "asyncio:b")),
     "sharded-python": ("sharded", ("trio:a", "asyncio:b")),
     "sharded-mixed": ("sharded", ("node:a", "trio:b")),
+    "streams-python": ("streams", ("asyncio:a", "trio:b")),
+    "streams-mixed": ("streams", ("node:a", "asyncio:b")),
 }
 """Two servers on one Redis each: sio-core on both loops, and Node with sio-core, per adapter."""
 
@@ -292,190 +293,3 @@ def run_node_emitter(redis_url: str, action: dict[str, Any], *, key: str = "sock
     )
     if done.returncode != 0:
         pytest.fail(f"node_emitter.mjs failed ({done.returncode}):\n{done.stderr.decode()}")
-
-
-# -- clients -------------------------------------------------------------------------------------
-
-
-class NodeClientError(Exception):
-    """The client hub reported a failure: an ack that timed out, a refused connection..."""
-
-
-class NodeClientHub:
-    """One ``client.mjs`` process hosting any number of socket.io-client sockets.
-
-    It lives for the whole session (a synchronous process, like the servers) while each test
-    runs its own event loop, asyncio or trio: reading waits on the pipe with
-    :func:`anyio.wait_readable`, which works on both, so no reader task outlives a test.
-    """
-
-    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
-        assert process.stdin is not None
-        assert process.stdout is not None
-        self.process = process
-        self.log = log
-        self._stdout = process.stdout.fileno()
-        os.set_blocking(self._stdout, False)
-        self._buffer = b""
-        self._replies: dict[int, dict[str, Any]] = {}
-        self._lines: dict[str, list[dict[str, Any]]] = {}
-        self._seq = 0
-        self._clients = 0
-        self._reading = False
-        self._changed = anyio.Event()
-
-    @classmethod
-    def start(cls, log: Path) -> NodeClientHub:
-        command = [node_executable(), str(CLUSTER_DIR / "client.mjs")]
-        with log.open("wb") as stderr:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                cwd=CLUSTER_DIR,
-            )
-        return cls(process, log)
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()  # client.mjs disconnects every socket and exits
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-
-    @asynccontextmanager
-    async def clients(
-        self,
-        *urls: str,
-        nsp: str = "/",
-        auth: Any = None,
-        answers: dict[str, Any] | None = None,
-        transports: Sequence[str] = ("websocket",),
-    ) -> AsyncIterator[list[NodeClient]]:
-        """One connected socket per URL (``url`` + ``nsp``) until the block ends.
-
-        ``answers`` maps event names to what the sockets ack them with (other events that ask
-        for an ack get the socket's id).
-        """
-        self._changed = anyio.Event()  # one per test: an event belongs to one loop
-        self._reading = False
-        options: dict[str, Any] = {"nsp": nsp, "transports": list(transports)}
-        options["answers"] = to_json(answers or {})
-        if auth is not None:
-            options["auth"] = to_json(auth)
-        clients: list[NodeClient] = []
-        try:
-            pending = []
-            for url in urls:  # all connect at once; then each answer is awaited
-                self._clients += 1
-                client = NodeClient(self, f"c{self._clients}")
-                clients.append(client)
-                pending.append(self._send("connect", client=client.key, url=url, **options))
-            for client, seq in zip(clients, pending, strict=True):
-                client.id = str((await self._reply(seq))[0])
-            yield clients
-        finally:
-            with anyio.CancelScope(shield=True):
-                for client in clients:
-                    self._send("close", client=client.key)
-
-    async def command(self, cmd: str, **fields: Any) -> list[Any]:
-        """Send one command and wait for its reply's arguments."""
-        return await self._reply(self._send(cmd, **fields))
-
-    def lines(self, client: str) -> list[dict[str, Any]]:
-        return self._lines.get(client, [])
-
-    def _send(self, cmd: str, **fields: Any) -> int:
-        assert self.process.stdin is not None
-        self._seq += 1
-        line = json.dumps({"seq": self._seq, "cmd": cmd, **fields}).encode() + b"\n"
-        self.process.stdin.write(line)  # a short line into a pipe that client.mjs keeps reading
-        self.process.stdin.flush()
-        return self._seq
-
-    async def _reply(self, seq: int) -> list[Any]:
-        await self.until(lambda: seq in self._replies)
-        reply = self._replies.pop(seq)
-        if "error" in reply:
-            raise NodeClientError(reply["error"])
-        return [] if reply["args"] is None else list(from_json(reply["args"]))
-
-    async def until(self, condition: Callable[[], bool]) -> None:
-        """Wait until ``condition()`` holds, reading what the process says meanwhile."""
-        while not condition():
-            if self._reading:  # another task reads the pipe: wait for what it reads
-                await self._changed.wait()
-                continue
-            self._reading = True
-            try:
-                await self._read()
-            finally:
-                self._reading = False
-                self._changed.set()
-                self._changed = anyio.Event()
-
-    async def _read(self) -> None:
-        await anyio.wait_readable(self._stdout)
-        try:
-            data = os.read(self._stdout, 1 << 20)
-        except BlockingIOError:
-            return
-        if not data:
-            raise NodeClientError(f"client.mjs exited:\n{self.log.read_text(errors='replace')}")
-        *lines, self._buffer = (self._buffer + data).split(b"\n")
-        for raw in lines:
-            line = json.loads(raw)
-            if line["type"] == "reply":
-                self._replies[int(line["seq"])] = line
-            else:
-                self._lines.setdefault(str(line["client"]), []).append(line)
-
-
-class NodeClient:
-    """One socket.io-client socket of the hub: what it received, and how to make it act."""
-
-    def __init__(self, hub: NodeClientHub, key: str) -> None:
-        self.hub = hub
-        self.key = key
-        self.id: str | None = None
-        """The socket id, once connected."""
-
-    def events(self, event: str) -> list[list[Any]]:
-        """The arguments of every ``event`` received so far, in order."""
-        return [args for name, args in self.all_events() if name == event]
-
-    def all_events(self) -> list[tuple[str, list[Any]]]:
-        """Every event received so far: (name, arguments), in order."""
-        return [
-            (line["event"], from_json(line["args"]))
-            for line in self.hub.lines(self.key)
-            if line["type"] == "event"
-        ]
-
-    async def wait_events(self, event: str, count: int) -> list[list[Any]]:
-        """Wait until ``count`` ``event`` were received; the arguments of all of them."""
-        await self.hub.until(lambda: len(self.events(event)) >= count)
-        return self.events(event)
-
-    async def emit(
-        self, event: str, *args: Any, ack: bool = True, timeout: float = 5.0
-    ) -> list[Any]:
-        """Emit ``event``; with ``ack``, wait for it and return its arguments."""
-        fields = {"client": self.key, "event": event, "args": to_json(list(args))}
-        return await self.hub.command("emit", **fields, ack=ack, timeout=int(timeout * 1000))
-
-    async def disconnected(self) -> str:
-        """Wait until the socket is disconnected; the reason."""
-
-        def reasons() -> list[str]:
-            lines = self.hub.lines(self.key)
-            return [line["reason"] for line in lines if line["type"] == "disconnect"]
-
-        await self.hub.until(lambda: bool(reasons()))
-        return reasons()[0]

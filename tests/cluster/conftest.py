@@ -16,7 +16,8 @@ import pytest
 # sys.path, and the test modules import it by name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster_procs import Clusters, NodeClientHub, NodeServer, start_node_servers
+from cluster_procs import Clusters, NodeServer, start_node_servers
+from node_clients import NodeClientHub
 
 
 @pytest.fixture

@@ -4,13 +4,17 @@
 // small contract below, and compare what it sees with what sio-core nodes see.
 //
 // Command line (every option has the form --name value):
-//   node node_server.mjs --adapter classic|sharded --redis redis://127.0.0.1:PORT
+//   node node_server.mjs --adapter classic|sharded|streams --redis redis://127.0.0.1:PORT
 //                        [--key socket.io] [--port 0] [--name node] [--namespaces /,/chat]
 //                        [--requests-timeout 5000] [--subscription-mode dynamic]
+//                        [--recovery 0]
 //   --adapter           classic: @socket.io/redis-adapter createAdapter (key = --key)
 //                       sharded: createShardedAdapter (channelPrefix = --key, subscriptionMode)
+//                       streams: @socket.io/redis-streams-adapter createAdapter (streamName and
+//                       channelPrefix = --key, sessionKeyPrefix = <key>:session:)
 //   --port 0            picks a free port; the ready line tells which
-//   --requests-timeout  the classic adapter's requestsTimeout (ms); the sharded one has none
+//   --requests-timeout  the classic adapter's requestsTimeout (ms); the others have none
+//   --recovery          connectionStateRecovery's maxDisconnectionDuration (ms); 0: off
 // Once its adapters' subscriptions are in place and it listens, it prints ONE line on stdout:
 //   {"ready":true,"name":...,"port":...,"adapter":...,"uid":<the adapter uid of "/">}
 // Diagnostics go to stderr. It runs until killed (SIGTERM/SIGINT close it cleanly).
@@ -37,12 +41,16 @@
 //                                 sel.fetchSockets(): op "emit" remote.emit(event, ...args),
 //                                 "join" remote.join(rooms), "leave" remote.leave(rooms[0]),
 //                                 "disconnect" remote.disconnect(close) -> [their ids]
+//   tick ({event, count, interval})  sel.emit(event, n) for n = 0..count-1, one every
+//                                 `interval` ms -> true at once (the ticks follow)
+//   recovered                     -> socket.recovered
 // Server-side listeners (what other nodes' serverSideEmit reaches), on every namespace:
 //   "ping-server" (...args, ack?)  recorded, and answered {from: name, args}
 //   "note" (...args)               recorded only
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
 import { Server } from "socket.io";
 
@@ -56,30 +64,45 @@ const { values: options } = parseArgs({
     namespaces: { type: "string", default: "/" },
     "requests-timeout": { type: "string", default: "5000" },
     "subscription-mode": { type: "string", default: "dynamic" },
+    recovery: { type: "string", default: "0" },
   },
 });
 if (!options.redis) throw new Error("--redis redis://host:port is required");
 
 const log = (...parts) => console.error(`[${options.name}]`, ...parts);
 
-const pubClient = createClient({ url: options.redis });
+// The name marks this server's connections in CLIENT LIST (duplicates keep it): see streamsReady.
+const pubClient = createClient({ url: options.redis, name: `node-${options.name}` });
 const subClient = pubClient.duplicate();
 for (const client of [pubClient, subClient]) client.on("error", (err) => log("redis:", err.message));
 await Promise.all([pubClient.connect(), subClient.connect()]);
 
-const adapter =
-  options.adapter === "sharded"
-    ? createShardedAdapter(pubClient, subClient, {
-        channelPrefix: options.key,
-        subscriptionMode: options["subscription-mode"],
-      })
-    : createAdapter(pubClient, subClient, {
-        key: options.key,
-        requestsTimeout: Number(options["requests-timeout"]),
-      });
+function adapterOf(kind) {
+  if (kind === "sharded") {
+    return createShardedAdapter(pubClient, subClient, {
+      channelPrefix: options.key,
+      subscriptionMode: options["subscription-mode"],
+    });
+  }
+  if (kind === "streams") {
+    return createStreamsAdapter(pubClient, {
+      streamName: options.key,
+      channelPrefix: options.key,
+      sessionKeyPrefix: `${options.key}:session:`,
+    });
+  }
+  return createAdapter(pubClient, subClient, {
+    key: options.key,
+    requestsTimeout: Number(options["requests-timeout"]),
+  });
+}
 
 const httpServer = createServer();
-const io = new Server(httpServer, { adapter });
+const recovery = Number(options.recovery);
+const io = new Server(httpServer, {
+  adapter: adapterOf(options.adapter),
+  ...(recovery > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: recovery } } : {}),
+});
 const seen = [];
 
 let barriers = 0;
@@ -184,6 +207,15 @@ function serve(nsp) {
       withCallback((callback) => selection(nsp, sel).emit(event, ...args, callback)),
     );
     handle(socket, "server-side-seen", () => seen);
+    handle(socket, "tick", ({ event, count, interval, ...sel }) => {
+      let n = 0;
+      const timer = setInterval(() => {
+        selection(nsp, sel).emit(event, n++);
+        if (n >= count) clearInterval(timer);
+      }, interval);
+      return true;
+    });
+    handle(socket, "recovered", () => socket.recovered);
     handle(socket, "remote", async ({ op, event, args = [], rooms = [], close = false, ...sel }) => {
       const sockets = await selection(nsp, sel).fetchSockets();
       for (const remote of sockets) {
@@ -198,8 +230,24 @@ function serve(nsp) {
   });
 }
 
+/** The streams adapter subscribes and starts reading on its own time: wait until Redis counts
+ * its private channel and lists its reader blocked in XREAD (it reads from `$` from then on). */
+async function streamsReady() {
+  const privateChannel = `${options.key}#/#${io.of("/").adapter.uid}#`;
+  for (;;) {
+    const counts = await pubClient.sendCommand(["PUBSUB", "NUMSUB", privateChannel]);
+    const clients = await pubClient.sendCommand(["CLIENT", "LIST"]);
+    const reading = clients
+      .split("\n")
+      .some((line) => line.includes(`name=node-${options.name} `) && line.includes("cmd=xread"));
+    if (Number(counts[1]) === 1 && reading) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 for (const name of options.namespaces.split(",")) serve(io.of(name));
 await subscriptionsApplied();
+if (options.adapter === "streams") await streamsReady();
 
 httpServer.listen(Number(options.port), "127.0.0.1", () => {
   const ready = {

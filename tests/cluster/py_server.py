@@ -3,10 +3,10 @@
 It keeps node_server.mjs's contract (read that file's header), event for event, so that one test
 drives either kind of node: same command line, same ready line, same events and answers.
 
-    python tests/cluster/py_server.py --adapter classic|sharded --redis redis://127.0.0.1:PORT
+    python tests/cluster/py_server.py --adapter classic|sharded|streams --redis redis://...
         [--key socket.io] [--port 0] [--name node] [--namespaces /,/chat]
-        [--requests-timeout 5000] [--subscription-mode dynamic] [--backend asyncio|trio]
-        [--uvloop]
+        [--requests-timeout 5000] [--subscription-mode dynamic] [--recovery 0]
+        [--backend asyncio|trio] [--uvloop]
 
 Once it listens (its adapter has tried Redis once, and holds its subscriptions if Redis was
 there), it prints ONE line on stdout:
@@ -29,8 +29,10 @@ import anyio.abc
 from sio_anyio import (
     AckTimeoutError,
     BroadcastOperator,
+    ConnectionStateRecovery,
     Namespace,
     RedisAdapter,
+    RedisStreamsAdapter,
     Server,
     ShardedRedisAdapter,
     Socket,
@@ -42,7 +44,7 @@ SYNC_LIMIT = 5.0
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--adapter", choices=("classic", "sharded"), default="classic")
+    parser.add_argument("--adapter", choices=("classic", "sharded", "streams"), default="classic")
     parser.add_argument("--redis", required=True)
     parser.add_argument("--key", default="socket.io")
     parser.add_argument("--port", type=int, default=0)
@@ -50,12 +52,22 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--namespaces", default="/")
     parser.add_argument("--requests-timeout", type=int, default=5000)
     parser.add_argument("--subscription-mode", default="dynamic")
+    parser.add_argument("--recovery", type=int, default=0, help="max disconnection (ms); 0: off")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--uvloop", action="store_true", help="asyncio on uvloop (benchmarks)")
     return parser.parse_args(argv)
 
 
-def make_adapter(options: argparse.Namespace) -> RedisAdapter | ShardedRedisAdapter:
+def make_adapter(
+    options: argparse.Namespace,
+) -> RedisAdapter | ShardedRedisAdapter | RedisStreamsAdapter:
+    if options.adapter == "streams":
+        return RedisStreamsAdapter(
+            options.redis,
+            stream_name=options.key,
+            channel_prefix=options.key,
+            session_key_prefix=f"{options.key}:session:",
+        )
     if options.adapter == "sharded":
         return ShardedRedisAdapter(
             options.redis,
@@ -98,9 +110,14 @@ class ClusterServer:
     def __init__(self, options: argparse.Namespace) -> None:
         self.options = options
         self.adapter = make_adapter(options)
-        self.io = Server(adapter=self.adapter)
+        recovery = None
+        if options.recovery > 0:
+            recovery = ConnectionStateRecovery(max_disconnection_duration=options.recovery / 1000)
+        self.io = Server(adapter=self.adapter, connection_state_recovery=recovery)
         self.port = 0
         self.seen: list[dict[str, Any]] = []
+        self.tasks: anyio.abc.TaskGroup | None = None
+        """Where the ticks of ``tick`` run, while the server runs."""
         for name in options.namespaces.split(","):
             self.serve(self.io.of(name))
 
@@ -173,6 +190,16 @@ class ClusterServer:
             args = request.get("args", [])
             return await with_callback(lambda: operator.emit_with_ack(request["event"], *args))
 
+        def tick(request: dict[str, Any]) -> bool:
+            async def ticks() -> None:
+                for n in range(request["count"]):
+                    await anyio.sleep(request["interval"] / 1000)
+                    selection(nsp, request).emit(request["event"], n)
+
+            assert self.tasks is not None
+            self.tasks.start_soon(ticks)
+            return True
+
         async def remote(request: dict[str, Any]) -> list[str]:
             sockets = await selection(nsp, request).fetch_sockets()
             op, args = request["op"], request.get("args", [])
@@ -203,10 +230,13 @@ class ClusterServer:
             "broadcast-with-ack": broadcast_with_ack,
             "server-side-seen": lambda: self.seen,
             "remote": remote,
+            "tick": tick,
+            "recovered": lambda: socket.recovered,
         }
 
     async def run(self) -> None:
         async with anyio.create_task_group() as tasks:
+            self.tasks = tasks
             _, self.port = await tasks.start(self.io.serve, "127.0.0.1", self.options.port)
             ready = {
                 "ready": True,

@@ -1,7 +1,8 @@
 """Two servers on one Redis act as one: sio-core with sio-core, and sio-core with Node.
 
-Each topology (``cluster_procs.TOPOLOGIES``) is two servers, ``a`` and ``b``, on the classic or the
-sharded adapter: sio-core on asyncio with sio-core on trio, and Node with sio-core. Real
+Each topology (``cluster_procs.TOPOLOGIES``) is two servers, ``a`` and ``b``, on the classic, the
+sharded or the Streams adapter: sio-core on asyncio with sio-core on trio, and Node with
+sio-core. Real
 socket.io-client sockets connect to either server, and every case runs in both directions,
 sender on ``a`` or on ``b``. Both kinds of server keep one contract (``node_server.mjs``'s
 header), so each test is blind to which kind it drives.
@@ -49,7 +50,10 @@ def direction(request: pytest.FixtureRequest) -> str:
 
 async def everyone_heard_a_marker(sender: Any, *clients: Any) -> None:
     """Broadcast a marker to all and wait until every client has it: whatever was broadcast
-    before it from the same server has arrived by then (Redis keeps one publisher's order)."""
+    before it from the same server has arrived by then (Redis keeps one publisher's order), and
+    a ``sockets_join`` sent before it is applied where they are (with the Streams adapter the
+    join and the marker are in the stream, while a ``fetch_sockets`` goes over pub/sub and
+    could overtake the join)."""
     marker = unique("marker")
     assert await sender.emit("broadcast", {"event": marker, "args": []}) == [True]
     for client in clients:
@@ -152,6 +156,7 @@ async def test_remote_sockets_emit_join_and_disconnect_through_the_adapter(
             assert await far.wait_events("direct", 1) == [PAYLOAD]
             request = {"in": [room], "op": "join", "rooms": [vip]}
             assert await asker.emit("remote", request) == [[far.id]]
+            await everyone_heard_a_marker(asker, far)  # the join is applied over there
             (sockets,) = await asker.emit("fetch-sockets", {"in": [vip]})
             assert [found["id"] for found in sockets] == [far.id]
             assert await asker.emit("remote", {"in": [vip], "op": "disconnect"}) == [[far.id]]
@@ -167,10 +172,11 @@ async def test_sockets_join_and_leave_reach_the_other_server(cluster, direction,
     with anyio.fail_after(LIMIT):
         async with node_hub.clients(sender.url, receiver.url) as (near, far):
             assert await far.emit("join", room) == [True]
-            # The fetch follows the request on the same channel, so it sees its effect.
             assert await near.emit("sockets-join", {"in": [room], "rooms": [vip]}) == [True]
+            await everyone_heard_a_marker(near, far)  # the join is applied over there
             (joined,) = await near.emit("fetch-sockets", {"in": [vip]})
             assert await near.emit("sockets-leave", {"in": [room], "rooms": [vip]}) == [True]
+            await everyone_heard_a_marker(near, far)
             (left,) = await near.emit("fetch-sockets", {"in": [vip]})
     assert [found["id"] for found in joined] == [far.id]
     assert left == []

@@ -1,7 +1,10 @@
-"""Node's cluster formats: every message round-trips; garbage only raises ClusterProtocolError."""
+"""Node's cluster formats: every message round-trips; garbage only raises ClusterProtocolError.
+
+The Redis Streams format's entries, replies and stored sessions are at the end."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 from typing import Any
@@ -30,13 +33,24 @@ from sio_core.cluster import (
     FetchSocketsResponse,
     Heartbeat,
     InitialHeartbeat,
+    Publication,
+    RedisStreamsFormat,
     Selection,
     ServerSideEmit,
     ServerSideEmitResponse,
     ShardedCodec,
     SocketsJoin,
     SocketsLeave,
+    StreamEntry,
 )
+from sio_core.cluster.stream_commands import (
+    StoredSession,
+    decode_session,
+    encode_session,
+    entries_of,
+    read_entries,
+)
+from sio_core.cluster.streams import read_entry
 
 
 def arguments(*, binary: bool) -> st.SearchStrategy[tuple[Any, ...]]:
@@ -251,3 +265,68 @@ def test_a_damaged_message_only_raises_cluster_protocol_error(
         SHARDED.decode(bytes(encoded[:cut]))
     with contextlib.suppress(ClusterProtocolError):
         CLASSIC.decode("socket.io-request#/#", bytes(encoded[:cut]))
+
+
+# -- the Redis Streams format ----------------------------------------------------------------
+
+STREAMS = RedisStreamsFormat()
+STREAMS_CODEC = STREAMS.codec("/")
+
+
+@given(cluster_adapter_messages())
+def test_every_message_round_trips_through_its_entry_or_its_payload(
+    message: ClusterMessage,
+) -> None:
+    encoded = STREAMS_CODEC.encode(message, requester="r")
+    if isinstance(encoded, StreamEntry):
+        assert read_entry(dict(encoded.fields)) == message
+    else:
+        assert isinstance(encoded, Publication)
+        assert STREAMS_CODEC.read(encoded.channel, encoded.payload) == message
+
+
+@given(
+    st.builds(
+        StoredSession,
+        sid=texts,
+        pid=texts,
+        rooms=st.lists(texts, max_size=3).map(tuple),
+        data=scalars | blobs(8),
+        nsp=st.none() | texts,
+    )
+)
+def test_every_session_round_trips(session: StoredSession) -> None:
+    assert decode_session(encode_session(session)) == session
+
+
+FIELD_NAMES = st.sampled_from(["uid", "nsp", "type", "data", "other"])
+field_values = (
+    texts | st.integers(0, 20).map(str) | blobs(12).map(lambda raw: base64.b64encode(raw).decode())
+)
+
+
+@given(st.dictionaries(FIELD_NAMES, field_values, max_size=5))
+def test_garbage_entries_only_raise_cluster_protocol_error(fields: dict[str, str]) -> None:
+    with contextlib.suppress(ClusterProtocolError):
+        read_entry(fields)
+
+
+replies = st.recursive(
+    scalars | blobs(6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(blobs(6), inner, max_size=3),
+    max_leaves=16,
+)
+
+
+@given(replies)
+def test_garbage_replies_only_raise_cluster_protocol_error(reply: Any) -> None:
+    with contextlib.suppress(ClusterProtocolError):
+        entries_of(reply)
+    with contextlib.suppress(ClusterProtocolError):
+        read_entries(reply, STREAMS)
+
+
+@given(blobs() | blobs().map(base64.b64encode) | st.none() | texts)
+def test_garbage_sessions_only_raise_cluster_protocol_error(raw: Any) -> None:
+    with contextlib.suppress(ClusterProtocolError):
+        decode_session(raw)

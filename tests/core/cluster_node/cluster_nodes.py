@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sio_core import BroadcastOptions, SocketServer
+from sio_core import BroadcastOptions, SocketConfig, SocketServer
 from sio_core.cluster import (
     ClassicRedisFormat,
     ClusterFormat,
     ClusterMessage,
+    RedisStreamsFormat,
     ShardedRedisFormat,
 )
-from sio_core.events import ClusterPublish, Event
+from sio_core.cluster.streams import read_entry
+from sio_core.events import ClusterCommand, ClusterPublish, Event
 from sio_core.ids import CountingIds
 from sio_core.socketio.packets import PacketType
 from sio_core.testing import ClusterBus, Harness, SocketIOClient
@@ -21,17 +23,24 @@ E = TypeVar("E", bound=Event)
 FORMATS: dict[str, ClusterFormat] = {
     "classic": ClassicRedisFormat(),
     "sharded": ShardedRedisFormat(),
+    "streams": RedisStreamsFormat(),
 }
 
 
 class Node:
     """One server of the cluster, with the shortcuts the tests use."""
 
-    def __init__(self, bus: ClusterBus, name: str, cluster_format: ClusterFormat) -> None:
+    def __init__(
+        self,
+        bus: ClusterBus,
+        name: str,
+        cluster_format: ClusterFormat,
+        config: SocketConfig | None = None,
+    ) -> None:
         self.name = name
         self.format = cluster_format
         self.server = SocketServer(
-            id_generator=CountingIds(name), node_id=name, cluster_format=cluster_format
+            config, id_generator=CountingIds(name), node_id=name, cluster_format=cluster_format
         )
         self.harness = bus.attach(Harness(self.server))
         self.bus = bus
@@ -53,19 +62,37 @@ class Node:
         self.harness.pump()
         return self.harness.events_of(kind)
 
-    def read(self, published: ClusterPublish, nsp: str = "/") -> ClusterMessage:
-        """What a message published in ``nsp`` says, read with this node's format."""
+    def read(self, published: ClusterPublish | ClusterCommand, nsp: str = "/") -> ClusterMessage:
+        """What a message published in ``nsp`` (or appended to the stream) says, read with this
+        node's format."""
+        if isinstance(published, ClusterCommand):
+            return read_entry(appended_fields(published))
         return self.format.codec(nsp).read(published.channel, published.payload)
 
     def published(self) -> list[ClusterMessage]:
-        """Every message this node published so far, read back."""
-        return [self.read(event) for event in self.events_of(ClusterPublish)]
+        """Every message this node published (or appended to the stream) so far, read back."""
+        self.harness.pump()
+        sent = self.harness.app_events
+        return [self.read(event) for event in sent if _carries_a_message(event)]
 
     def peers(self, nsp: str = "/") -> int:
         return self.bus.peers(self.harness, nsp)
 
     def rooms(self, socket_id: str) -> set[str]:
         return set(self.ops.rooms(socket_id))
+
+
+def appended_fields(command: ClusterCommand) -> dict[str, str]:
+    """The fields of the entry an ``XADD`` appends."""
+    star = command.command.index(b"*")
+    parts = [part.decode() for part in command.command[star + 1 :]]
+    return dict(zip(parts[0::2], parts[1::2], strict=True))
+
+
+def _carries_a_message(event: Event) -> bool:
+    if isinstance(event, ClusterCommand):
+        return event.command[0] == b"XADD"
+    return isinstance(event, ClusterPublish)
 
 
 def received(client: SocketIOClient) -> list[list[Any]]:

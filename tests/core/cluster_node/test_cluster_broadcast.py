@@ -152,6 +152,7 @@ def test_an_event_no_format_carries_is_refused_before_anything_is_sent(a, b, bus
     assert received(ann) == []
 
 
+@pytest.mark.parametrize("format_name", ["classic", "sharded"])
 def test_a_broadcast_is_published_on_the_rooms_channel_for_exactly_one_room(a, format_name):
     a.ops.broadcast("/", "one", [], to("red"))
     a.ops.broadcast("/", "two", [], to("red", "blue"))

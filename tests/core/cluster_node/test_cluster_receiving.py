@@ -28,13 +28,16 @@ from sio_core.cluster import (
     FetchSocketsResponse,
     Heartbeat,
     InitialHeartbeat,
+    RedisStreamsFormat,
     Selection,
     ServerSideEmit,
     ServerSideEmitResponse,
     ShardedRedisFormat,
     SocketsJoin,
     SocketsLeave,
+    StreamEntry,
 )
+from sio_core.cluster.stream_commands import append
 from sio_core.errors import LocalProtocolError
 from sio_core.events import (
     BroadcastAcksCollected,
@@ -52,8 +55,14 @@ EVERYONE = Selection(flags=BroadcastFlags())
 
 
 def feed(node: Node, message: ClusterMessage, requester: str | None = None) -> None:
-    """Publish ``message`` to ``node`` as another node (or the emitter) would."""
+    """Publish ``message`` to ``node`` as another node (or the emitter) would: on a channel,
+    or appended to the stream for the Streams format's durable messages."""
     publication = node.format.codec(message.nsp).encode(message, requester=requester)
+    if isinstance(publication, StreamEntry):
+        assert isinstance(node.format, RedisStreamsFormat)
+        node.bus.redis.execute(append(node.format, publication))
+        node.bus.flush()
+        return
     feed_raw(node, publication.channel, publication.payload)
 
 
@@ -138,6 +147,7 @@ def test_a_message_with_this_nodes_uid_is_ignored(a, bus):
     assert received(ann) == []
 
 
+@pytest.mark.parametrize("format_name", ["classic", "sharded"])
 def test_a_message_of_another_namespace_on_this_namespaces_channel_is_ignored(a):
     ann, _ = a.client()
     wrong = Broadcast(uid="z", nsp="/chat", event="hi", selection=EVERYONE)
