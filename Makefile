@@ -91,7 +91,7 @@ bench-fairness: $(STAMP)
 	$(PY) $(BENCH_DIR)/fairness.py $(BENCH_ARGS)
 
 # Connection state recovery (issue 13): 500 clients dropped every 10 s for 2 s while the server
-# broadcasts every 50 ms; delivered/sent, recovery rate and latency for sio-core with recovery off
+# broadcasts every 100 ms; delivered/sent, recovery rate and latency for sio-core with recovery off
 # and on and Node with recovery (~2 min). BENCH_ARGS="--quick" checks it runs; "--streams" runs
 # two servers on the Redis Streams adapter, the clients coming back to the other one.
 bench-recovery: $(STAMP) $(BENCH_NPM_STAMP) cluster-deps

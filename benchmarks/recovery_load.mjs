@@ -140,7 +140,9 @@ await withDeadline(
     }, 20);
   }),
   "the last broadcast",
-);
+).catch((error) => {
+  throw new Error(`${error.message}: the controller got ${controller.seen.size} of ${COUNT}`);
+});
 await new Promise((resolve) => setTimeout(resolve, 500)); // what is on the wire arrives
 
 const delivered = clients.reduce((sum, client) => sum + client.seen.size, 0);

@@ -12,6 +12,7 @@ state recovery on, with Node's defaults.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import tracemalloc
 from pathlib import Path
@@ -44,7 +45,8 @@ def build_server(*, recovery: bool = False) -> Server:
         async def tick(request: dict[str, Any]) -> bool:
             started, interval = anyio.current_time(), request["interval"] / 1000
             for index in range(request["count"]):  # on a schedule: no drift
-                await anyio.sleep(started + (index + 1) * interval - anyio.current_time())
+                due = started + (index + 1) * interval
+                await anyio.sleep(max(0.0, due - anyio.current_time()))  # uvloop: never < 0
                 io.emit(request["event"], index)
             return True
 
@@ -75,7 +77,9 @@ def _dump_snapshots_on_signal(path: Path) -> None:
 
     def dump(_signum: int, _frame: FrameType | None) -> None:
         nonlocal count
-        tracemalloc.take_snapshot().dump(f"{path}.{count}")
+        partial = f"{path}.{count}.partial"
+        tracemalloc.take_snapshot().dump(partial)
+        os.replace(partial, f"{path}.{count}")  # whole or absent: the reader polls for it
         count += 1
 
     signal.signal(signal.SIGUSR1, dump)
