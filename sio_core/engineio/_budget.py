@@ -33,11 +33,14 @@ class OutputBudget:
     unwritten: dict[int, int] = dataclasses.field(default_factory=dict)
     """Bytes handed to each WebSocket and not yet written."""
     paused: bool = False
+    _unwritten_total: int = dataclasses.field(default=0, init=False, repr=False)
+    """The sum of :attr:`unwritten`, kept as it changes: :attr:`buffered` is read for every
+    packet queued, and a broadcast queues one for each of its recipients."""
 
     @property
     def buffered(self) -> int:
         """Every byte queued for the client and not yet written."""
-        return self.outbox.size + sum(self.unwritten.values())
+        return self.outbox.size + self._unwritten_total
 
     @property
     def high_water(self) -> int:
@@ -56,15 +59,18 @@ class OutputBudget:
     def handed(self, ws_id: int, size: int) -> None:
         """``size`` bytes were handed to WebSocket ``ws_id``."""
         self.unwritten[ws_id] = self.unwritten.get(ws_id, 0) + size
+        self._unwritten_total += size
 
     def written(self, ws_id: int, size: int) -> None:
         """The backend wrote ``size`` bytes of what WebSocket ``ws_id`` was handed."""
         if ws_id in self.unwritten:
-            self.unwritten[ws_id] = max(0, self.unwritten[ws_id] - size)
+            left = max(0, self.unwritten[ws_id] - size)
+            self._unwritten_total -= self.unwritten[ws_id] - left
+            self.unwritten[ws_id] = left
 
     def forget(self, ws_id: int) -> None:
         """WebSocket ``ws_id`` is gone, and what it did not write with it."""
-        self.unwritten.pop(ws_id, None)
+        self._unwritten_total -= self.unwritten.pop(ws_id, 0)
 
     def flow_changed(self) -> bool:
         """Update :attr:`paused` from the buffered bytes; True when it changed."""
