@@ -111,12 +111,7 @@ class Acks:
 
     def resolve_broadcast(self, event: BroadcastAcksCollected) -> None:
         """Settle the wait of a broadcast's acks (called during a pump: never waits)."""
-        outcome = self._broadcasts.take(event.broadcast_id)
-        responses = [ack_value(args) for args in event.responses]
-        if event.timed_out:
-            outcome.resolve(error=AckTimeoutError(responses))
-        else:
-            outcome.resolve(responses)
+        _resolve_answers(self._broadcasts.take(event.broadcast_id), event)
 
     def resolve_fetch(self, event: ClusterFetchCompleted) -> None:
         """Settle the wait of a ``fetch_sockets`` across the cluster (during a pump)."""
@@ -128,9 +123,15 @@ class Acks:
 
     def resolve_server_side(self, event: ServerSideEmitAcksCollected) -> None:
         """Settle the wait of a ``server_side_emit_with_ack`` (during a pump)."""
-        outcome = self._server_side.take(event.request_id)
-        responses = [ack_value(args) for args in event.responses]
-        if event.timed_out:
-            outcome.resolve(error=AckTimeoutError(responses))
-        else:
-            outcome.resolve(responses)
+        _resolve_answers(self._server_side.take(event.request_id), event)
+
+
+def _resolve_answers(
+    outcome: _Outcome, event: BroadcastAcksCollected | ServerSideEmitAcksCollected
+) -> None:
+    """The answers gathered, each shaped by ``ack_value``; on a timeout, inside the error."""
+    responses = [ack_value(args) for args in event.responses]
+    if event.timed_out:
+        outcome.resolve(error=AckTimeoutError(responses))
+    else:
+        outcome.resolve(responses)
