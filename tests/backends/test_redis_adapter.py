@@ -29,11 +29,13 @@ from sio_anyio import (
 )
 from sio_anyio._redis_bus import RedisBus
 
-from sio_core.cluster import Broadcast, ClassicCodec, ServerSideEmit, ShardedCodec
+from sio_core.cluster import Broadcast, ClassicCodec, Publication, ServerSideEmit, ShardedCodec
 
 pytestmark = pytest.mark.anyio
 
 LIMIT = 10
+STILL_ALIVE = Broadcast(uid="another", nsp="/", event="still-alive")
+"""Published after hostile payloads: that it is heard shows they were dropped, not fatal."""
 T = TypeVar("T")
 FAST = Backoff(initial=0.02, maximum=0.2)
 
@@ -244,13 +246,40 @@ async def answer_one_vote(client: Any, vote: str) -> None:
 # -- what never reaches the application ---------------------------------------------------------
 
 
+async def _publish_then_hear_the_next(
+    redis_url: str,
+    wire,
+    io: Server,
+    hostile: list[tuple[str, bytes]],
+    alive: Publication,
+    *,
+    sharded: bool,
+) -> None:
+    """Publish every hostile payload, then ``alive`` on the same connection: a client of
+    ``io`` in room "room" must still get ``alive``'s event (heard after the others)."""
+    joining(io)
+    publisher = RedisBus(redis_url)
+    with anyio.fail_after(LIMIT):
+        async with (
+            serving(io) as (port,),
+            clients(wire, (port, {"rooms": ["room"]})) as (client,),
+            anyio.create_task_group() as tasks,
+        ):
+            await tasks.start(publisher.run)
+            await publisher.wait_connected()
+            publish = publisher.spublish if sharded else publisher.publish
+            for channel, payload in hostile:
+                assert await publish(channel, payload) == 1
+            await publish(alive.channel, alive.payload)
+            assert await next_event(client) == ["still-alive"]
+            tasks.cancel_scope.cancel()
+
+
 async def test_malformed_messages_are_dropped_counted_and_logged_once(
     redis_url, caplog: pytest.LogCaptureFixture, wire
 ):
     key = new_key()
     adapter = RedisAdapter(redis_url, key=key)
-    io = Server(adapter=adapter)
-    joining(io)
     hostile = [
         (f"{key}#/#", b"\xc1 not msgpack"),
         (f"{key}#/#room#", b"\x93\xa3uid"),
@@ -258,23 +287,10 @@ async def test_malformed_messages_are_dropped_counted_and_logged_once(
         (f"{key}-request#/#", b"{" * 100_000),
         (f"{key}-response#/#", b'{"requestId": 1}'),
     ]
-    publisher = RedisBus(redis_url)
-    with anyio.fail_after(LIMIT):
-        async with (
-            serving(io) as (port,),
-            clients(wire, (port, {"rooms": ["room"]})) as (client,),
-            anyio.create_task_group() as tasks,
-        ):
-            await tasks.start(publisher.run)
-            await publisher.wait_connected()
-            for channel, payload in hostile:
-                assert await publisher.publish(channel, payload) == 1
-            # Published after the others on the same connection: heard after them.
-            alive = Broadcast(uid="another", nsp="/", event="still-alive")
-            publication = ClassicCodec("/", key=key).encode(alive)
-            await publisher.publish(publication.channel, publication.payload)
-            assert await next_event(client) == ["still-alive"]
-            tasks.cancel_scope.cancel()
+    alive = ClassicCodec("/", key=key).encode(STILL_ALIVE)
+    await _publish_then_hear_the_next(
+        redis_url, wire, Server(adapter=adapter), hostile, alive, sharded=False
+    )
     assert adapter.rejected == len(hostile)
     assert len([line for line in warnings_of(caplog) if "malformed" in line]) == 1
 
@@ -282,8 +298,6 @@ async def test_malformed_messages_are_dropped_counted_and_logged_once(
 async def test_malformed_sharded_messages_are_dropped_and_counted(redis_url, wire):
     key = new_key()
     adapter = ShardedRedisAdapter(redis_url, channel_prefix=key)
-    io = Server(adapter=adapter)
-    joining(io)
     hostile = [
         (f"{key}#/#", b"\xc1 not msgpack"),
         (f"{key}#/#", b'{"uid": "x", "nsp": "/", "type": 42}'),
@@ -291,22 +305,10 @@ async def test_malformed_sharded_messages_are_dropped_and_counted(redis_url, wir
         (f"{key}#/#{adapter.node_id}#", b"[" * 100_000),
         (f"{key}#/#room#", b"\x81\xa3uid\xc0"),
     ]
-    publisher = RedisBus(redis_url)
-    with anyio.fail_after(LIMIT):
-        async with (
-            serving(io) as (port,),
-            clients(wire, (port, {"rooms": ["room"]})) as (client,),
-            anyio.create_task_group() as tasks,
-        ):
-            await tasks.start(publisher.run)
-            await publisher.wait_connected()
-            for channel, payload in hostile:
-                assert await publisher.spublish(channel, payload) == 1
-            alive = Broadcast(uid="another", nsp="/", event="still-alive")
-            publication = ShardedCodec("/", channel_prefix=key).encode(alive)
-            await publisher.spublish(publication.channel, publication.payload)
-            assert await next_event(client) == ["still-alive"]
-            tasks.cancel_scope.cancel()
+    alive = ShardedCodec("/", channel_prefix=key).encode(STILL_ALIVE)
+    await _publish_then_hear_the_next(
+        redis_url, wire, Server(adapter=adapter), hostile, alive, sharded=True
+    )
     assert adapter.rejected == len(hostile)
 
 
