@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -65,9 +66,13 @@ class Scenario:
     timeout: float
 
 
-def _sio_core(backend: str) -> Callable[[int], list[str]]:
+def sio_core_command(backend: str, *options: str) -> Callable[[int], list[str]]:
+    """The benchmark server on sio-core with ``backend``, and more of its ``options``."""
     script = str(BENCH / "servers" / "sio_core_server.py")
-    return lambda port: [str(PROJECT_PYTHON), script, "--port", str(port), "--backend", backend]
+    return lambda port: [
+        *(str(PROJECT_PYTHON), script, "--port", str(port), "--backend", backend),
+        *options,
+    ]
 
 
 def _pysio(port: int) -> list[str]:
@@ -86,9 +91,9 @@ def _ceiling(port: int) -> list[str]:
 CEILING_SCENARIOS = frozenset({"memory", "connect-ws", "echo-small", "echo-16k", "binary-64k"})
 SERVERS = (
     ServerSpec(
-        key="sio-asyncio", label="sio-core asyncio", command=_sio_core("asyncio"), ours=True
+        key="sio-asyncio", label="sio-core asyncio", command=sio_core_command("asyncio"), ours=True
     ),
-    ServerSpec(key="sio-trio", label="sio-core trio", command=_sio_core("trio"), ours=True),
+    ServerSpec(key="sio-trio", label="sio-core trio", command=sio_core_command("trio"), ours=True),
     ServerSpec(key="pysio", label="python-socketio", command=_pysio),
     ServerSpec(key="node", label="node socket.io", command=_node),
     ServerSpec(key="ceiling", label="wsproto ceiling", command=_ceiling, only=CEILING_SCENARIOS),
@@ -150,6 +155,21 @@ def run_load(command: list[str], timeout: float) -> dict[str, Any]:
         return {"error": f"no result (exit {done.returncode}): {done.stderr[-500:]}"}
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sample:
+    """What the server process holds: resident memory (MiB) and open file descriptors."""
+
+    rss_mib: float
+    fds: int
+
+
+def sample(pid: int) -> Sample:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    assert match is not None, "no VmRSS in /proc/PID/status"
+    return Sample(int(match[1]) / 1024, len(os.listdir(f"/proc/{pid}/fd")))
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -1,14 +1,14 @@
 """Where the memory of an idle WebSocket connection goes, on sio-core (issue 11, point 3).
 
 Starts the benchmark server with tracemalloc on, opens N idle Socket.IO clients over WebSocket
-(raw sockets from this process: a handshake, CONNECT, then nothing), and compares a snapshot
+(raw sockets from this process: a handshake, CONNECT, then only pongs), and compares a snapshot
 taken with them connected against one taken before. Prints the RSS per connection, the traced
 bytes per connection, and the lines and modules that hold them.
 
     .venv/bin/python benchmarks/idle_memory.py --clients 5000 --backend asyncio
 
-tracemalloc slows the server and adds its own memory to RSS: the RSS figure is also taken on a
-second run without tracing (``--no-trace``), which is the one to compare with Node's.
+tracemalloc slows the server and adds its own memory to RSS, so the RSS figure comes from a
+first run of the same clients without tracing: that is the one to compare with Node's.
 """
 
 from __future__ import annotations
@@ -16,37 +16,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import dataclasses
 import os
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-SERVER = HERE / "servers" / "sio_core_server.py"
-PATH = "/socket.io/?EIO=4&transport=websocket"
+from bench_lib import ServerSpec, running_server, sample, sio_core_command
+from raw_clients import WS_TARGET, client_frame
 
 Sizes = list[tuple[str, int]]
 """(where, bytes) pairs, largest first."""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@dataclasses.dataclass(frozen=True, slots=True)
+class Traced:
+    """What tracemalloc saw the clients add: in all, by line and by module (largest first)."""
 
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    total: int
+    lines: Sizes
+    modules: Sizes
 
 
 async def idle_client(port: int) -> asyncio.StreamWriter:
@@ -54,14 +46,14 @@ async def idle_client(port: int) -> asyncio.StreamWriter:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
-        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"GET {WS_TARGET} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
         "Sec-WebSocket-Version: 13\r\n\r\n"
     )
     writer.write(request.encode())
     await reader.readuntil(b"\r\n\r\n")
     await _read_frame(reader)  # the open packet
-    writer.write(_masked_text(b"40"))
+    writer.write(client_frame("40"))
     await _read_frame(reader)  # the CONNECT reply
     _PONGS.add(asyncio.create_task(_answer_pings(reader, writer)))
     return writer
@@ -77,7 +69,7 @@ async def _answer_pings(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     try:
         while True:
             if await _read_frame(reader) == b"2":
-                writer.write(_masked_text(b"3"))
+                writer.write(client_frame("3"))
     except (asyncio.IncompleteReadError, ConnectionError):
         return
 
@@ -92,12 +84,6 @@ async def _read_frame(reader: asyncio.StreamReader) -> bytes:
     return await reader.readexactly(length)
 
 
-def _masked_text(payload: bytes) -> bytes:
-    mask = os.urandom(4)
-    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-    return bytes([0x81, 0x80 | len(payload)]) + mask + masked
-
-
 async def open_clients(port: int, count: int) -> list[asyncio.StreamWriter]:
     writers: list[asyncio.StreamWriter] = []
     for start in range(0, count, 200):
@@ -106,18 +92,9 @@ async def open_clients(port: int, count: int) -> list[asyncio.StreamWriter]:
     return writers
 
 
-def start_server(port: int, backend: str, trace: Path | None) -> subprocess.Popen[bytes]:
-    command = [sys.executable, str(SERVER), "--port", str(port), "--backend", backend]
-    if trace is not None:
-        command += ["--trace-memory", str(trace)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE)  # noqa: S603 (our own script)
-    assert server.stdout is not None
-    server.stdout.readline()  # "listening on ..."
-    return server
-
-
-def snapshot(server: subprocess.Popen[bytes], path: Path) -> tracemalloc.Snapshot:
-    server.send_signal(signal.SIGUSR1)
+def snapshot(pid: int, path: Path) -> tracemalloc.Snapshot:
+    """Ask the server for a snapshot (SIGUSR1) and load it once it is in place."""
+    os.kill(pid, signal.SIGUSR1)
     for _ in range(600):
         time.sleep(0.1)
         if path.exists():  # renamed into place once whole
@@ -127,55 +104,64 @@ def snapshot(server: subprocess.Popen[bytes], path: Path) -> tracemalloc.Snapsho
     raise TimeoutError("no snapshot")
 
 
-def measure(count: int, backend: str, trace: bool) -> tuple[float, Sizes, Sizes]:
-    port = free_port()
+def rss_per_connection(count: int, backend: str) -> float:
+    """KiB of RSS each of ``count`` idle clients adds, on a server that does not trace."""
+    spec = ServerSpec(key="sio", label="sio-core", command=sio_core_command(backend))
+    with running_server(spec) as (pid, url):
+        return asyncio.run(_rss_growth(_port(url), count, pid)) / count
+
+
+def traced_growth(count: int, backend: str) -> Traced:
+    """What tracemalloc sees ``count`` idle clients add, on a server that traces."""
     with tempfile.TemporaryDirectory() as scratch:
-        base = Path(scratch) / "snap" if trace else None
-        server = start_server(port, backend, base)
-        try:
-            asyncio.run(_warm(port))
-            time.sleep(1)
-            before = snapshot(server, Path(f"{base}.0")) if base else None
-            rss_before = rss_kib(server.pid)
-            return asyncio.run(_connected(port, count, server, base, before, rss_before))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # thousands of traced connections to close
-                server.kill()
-                server.wait()
+        base = Path(scratch) / "snap"
+        command = sio_core_command(backend, "--trace-memory", str(base))
+        with running_server(ServerSpec(key="sio", label="sio-core", command=command)) as (
+            pid,
+            url,
+        ):
+            return asyncio.run(_traced(_port(url), count, pid, base))
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+async def _rss_growth(port: int, count: int, pid: int) -> float:
+    await _warm(port)
+    before = sample(pid).rss_mib
+    writers = await open_clients(port, count)
+    await asyncio.sleep(2)
+    grown = (sample(pid).rss_mib - before) * 1024
+    _close_all(writers)
+    return grown
+
+
+async def _traced(port: int, count: int, pid: int, base: Path) -> Traced:
+    await _warm(port)
+    before = await asyncio.to_thread(snapshot, pid, Path(f"{base}.0"))
+    writers = await open_clients(port, count)
+    await asyncio.sleep(2)
+    after = await asyncio.to_thread(snapshot, pid, Path(f"{base}.1"))
+    _close_all(writers)
+    lines = [(str(s.traceback[0]), s.size_diff) for s in after.compare_to(before, "lineno")]
+    by_module: dict[str, int] = defaultdict(int)
+    for stat in after.compare_to(before, "filename"):
+        by_module[_short(stat.traceback[0].filename)] += stat.size_diff
+    modules = sorted(by_module.items(), key=lambda item: -item[1])
+    return Traced(total=sum(by_module.values()), lines=lines[:25], modules=modules[:15])
 
 
 async def _warm(port: int) -> None:
+    """One client first: what the first connection imports is no connection's cost."""
     writer = await idle_client(port)
     writer.close()
+    await asyncio.sleep(1)
 
 
-async def _connected(
-    port: int,
-    count: int,
-    server: subprocess.Popen[bytes],
-    base: Path | None,
-    before: tracemalloc.Snapshot | None,
-    rss_before: int,
-) -> tuple[float, Sizes, Sizes]:
-    writers = await open_clients(port, count)
-    await asyncio.sleep(2)
-    rss_per = (rss_kib(server.pid) - rss_before) / count
-    lines: Sizes = []
-    modules: Sizes = []
-    if base is not None and before is not None:
-        after = await asyncio.to_thread(snapshot, server, Path(f"{base}.1"))
-        diff = after.compare_to(before, "lineno")
-        lines = [(str(stat.traceback[0]), stat.size_diff) for stat in diff[:25]]
-        by_module: dict[str, int] = defaultdict(int)
-        for stat in after.compare_to(before, "filename"):
-            by_module[_short(stat.traceback[0].filename)] += stat.size_diff
-        modules = sorted(by_module.items(), key=lambda item: -item[1])[:15]
+def _close_all(writers: list[asyncio.StreamWriter]) -> None:
     for writer in writers:
         writer.close()
-    return rss_per, lines, modules
 
 
 def _short(filename: str) -> str:
@@ -190,18 +176,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     options = parser.parse_args()
-    rss_plain, _, _ = measure(options.clients, options.backend, trace=False)
-    _, lines, modules = measure(options.clients, options.backend, trace=True)
     count = options.clients
+    rss = rss_per_connection(count, options.backend)
+    traced = traced_growth(count, options.backend)
     print(f"{count} idle WebSocket clients on sio-core ({options.backend})")
-    print(f"RSS per connection, untraced: {rss_plain:.1f} KiB")
-    traced = sum(size for _, size in modules)
-    print(f"traced per connection: {traced / count / 1024:.2f} KiB\n")
+    print(f"RSS per connection, untraced: {rss:.1f} KiB")
+    print(f"traced per connection: {traced.total / count / 1024:.2f} KiB\n")
     print("by module (KiB per connection):")
-    for module, size in modules:
+    for module, size in traced.modules:
         print(f"  {size / count / 1024:7.2f}  {module}")
     print("\nby line (bytes per connection):")
-    for line, size in lines:
+    for line, size in traced.lines:
         print(f"  {size / count:8.0f}  {_short(line)}")
 
 

@@ -31,20 +31,19 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
-import os
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from bench_lib import (
-    BENCH,
+    Sample,
     ServerSpec,
     chosen_loops,
     pin_load_generator,
     running_server,
+    sample,
+    sio_core_command,
     wait_idle,
 )
 from raw_clients import PollingPeer, WsPeer, client_frame
@@ -57,21 +56,6 @@ SETTLE_TIMEOUT = 15.0  # seconds the open files have to come back after the last
 PHASE_TIMEOUT = 900.0  # seconds one churn or flood phase may take, whatever its size
 FLOOD_PAYLOAD = "x" * 32_768
 PEAK_EVERY = 0.05  # seconds between samples during the flood
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Sample:
-    """What the server process holds: resident memory (MiB) and open file descriptors."""
-
-    rss_mib: float
-    fds: int
-
-
-def sample(pid: int) -> Sample:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-    assert match is not None, "no VmRSS in /proc/PID/status"
-    return Sample(int(match[1]) / 1024, len(os.listdir(f"/proc/{pid}/fd")))
 
 
 def settled(pid: int, fds: int) -> Sample:
@@ -213,11 +197,8 @@ def one_flood(pid: int, port: int, options: argparse.Namespace, label: str) -> F
 
 
 def server_spec(backend: str) -> ServerSpec:
-    script = str(BENCH / "servers" / "sio_core_server.py")
     return ServerSpec(
-        key=f"sio-{backend}",
-        label=f"sio-core {backend}",
-        command=lambda port: [sys.executable, script, "--port", str(port), "--backend", backend],
+        key=f"sio-{backend}", label=f"sio-core {backend}", command=sio_core_command(backend)
     )
 
 
