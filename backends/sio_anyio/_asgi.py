@@ -24,6 +24,8 @@ from typing import Any
 import anyio
 
 from sio_anyio._driver import Accepted, Answer, Driver, Reply
+from sio_anyio._outbox import WsCommand
+from sio_anyio._queue import Queue
 from sio_anyio._turns import Turn
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest, HttpResponse
@@ -262,14 +264,15 @@ class _WebSocket:
 
     async def _write_loop(self, scope: anyio.CancelScope) -> None:
         """Send what the core queues; its close request ends the WebSocket."""
-        outbox = self._accepted.outbox
+        outbox: Queue[WsCommand] = Queue()
+        self._accepted.outbox.attach(outbox.put)
         try:
             while True:
                 for command in await outbox.get_all():
                     if isinstance(command, WebSocketDataReady):
                         for message in command.messages:
                             await self._send(_ws_send(message))
-                        self._driver.ws_written(self._id, [command])
+                        self._driver.ws_written(self._id, command.size)
                     else:
                         close = {"type": "websocket.close", "code": command.code}
                         await self._send({**close, "reason": command.reason})

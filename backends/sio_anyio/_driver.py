@@ -6,8 +6,9 @@ whoever makes it, is followed by a pump that drains ``core.events()`` and routes
 
 * ``HttpResponseReady`` / ``WebSocketAccepted`` wake the connection task waiting on that
   request id (a :class:`Reply`);
-* ``WebSocketDataReady`` / ``WebSocketCloseRequested`` go to that WebSocket's outbox, which its
-  writer drains, reporting what it wrote (:meth:`Driver.ws_written`);
+* ``WebSocketDataReady`` / ``WebSocketCloseRequested`` go to that WebSocket's
+  :class:`~sio_anyio._outbox.Outbox`, whose writer reports what it wrote
+  (:meth:`Driver.ws_written`): the native WebSocket writes during the pump itself;
 * ``WebSocketReadPaused`` / ``WebSocketReadResumed``, and a close that aborts, go to that
   WebSocket's :class:`~sio_anyio._flow.ReadFlow`, which its reader obeys (backpressure);
 * everything else is a session event and goes to the application callback, in order.
@@ -15,6 +16,11 @@ whoever makes it, is followed by a pump that drains ``core.events()`` and routes
 The outbox of a WebSocket is created when its ``WebSocketAccepted`` is routed, because the
 same pump may already carry data for it (the Engine.IO ``open`` packet). Nothing here looks
 inside an event: the driver is generic over :class:`~sio_core.surface.TransportCore`.
+
+The pump loops until the core has nothing more to say: what the writers report as written during
+the pump, and the callbacks queued with :meth:`Driver.after_pump` (a socket's handlers, which may
+call the core again), run between its rounds. A command made by such a callback does not pump
+on its own: the running pump drains what it produced, in order, as soon as the callback returns.
 
 Nothing else touches the core. The application's side reaches it through :meth:`Driver.command`
 (a change, pumped at once), :meth:`Driver.timed_command` (the same, for a change that starts a
@@ -31,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -38,7 +45,7 @@ import anyio
 
 from sio_anyio._counter import InFlight
 from sio_anyio._flow import ReadFlow
-from sio_anyio._queue import Queue
+from sio_anyio._outbox import Outbox, WsCommand
 from sio_anyio._timer import DeadlineTimer
 from sio_core.events import (
     Event,
@@ -59,8 +66,6 @@ T = TypeVar("T")
 # Driver[SocketServer]. Sound, as no method takes a core as an argument.
 C = TypeVar("C", bound=TransportCore, covariant=True)
 
-WsCommand = WebSocketDataReady | WebSocketCloseRequested
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Accepted:
@@ -68,7 +73,7 @@ class Accepted:
     to read from it in ``flow``."""
 
     event: WebSocketAccepted
-    outbox: Queue[WsCommand]
+    outbox: Outbox
     flow: ReadFlow
 
 
@@ -111,10 +116,13 @@ class Driver(Generic[C]):
         self.on_app_event = on_app_event
         self._request_ids = itertools.count(1)
         self._replies: dict[int, Reply] = {}
-        self._outboxes: dict[int, Queue[WsCommand]] = {}
+        self._outboxes: dict[int, Outbox] = {}
         self._flows: dict[int, ReadFlow] = {}
         self.timer = DeadlineTimer(core.next_deadline, self._on_deadline)
         self._in_flight = InFlight()  # answers delivered whose connection has not finished
+        self._pumping = False
+        self._written: dict[int, int] = {}  # bytes written per WebSocket, not yet reported
+        self._after: deque[Callable[[], None]] = deque()
 
     # -- questions ------------------------------------------------------------------------
 
@@ -150,11 +158,12 @@ class Driver(Generic[C]):
     def ws_too_large(self, ws_id: int) -> None:
         self._feed(lambda now: self._core.ws_message_too_large(ws_id, now))
 
-    def ws_written(self, ws_id: int, commands: list[WsCommand]) -> None:
-        """The writer wrote these commands: the session's output drained by their size."""
-        if ws_id in self._outboxes:
-            size = sum(c.size for c in commands if isinstance(c, WebSocketDataReady))
-            self._feed(lambda now: self._core.ws_written(ws_id, size, now))
+    def ws_written(self, ws_id: int, size: int) -> None:
+        """The writer wrote ``size`` bytes of the session's output: it drained by as much."""
+        if ws_id in self._outboxes and size:
+            self._written[ws_id] = self._written.get(ws_id, 0) + size
+            if not self._pumping:
+                self._pump()
 
     def ws_closed(self, ws_id: int, *, error: bool) -> None:
         """The WebSocket ended on the wire; ids the core already closed are ignored."""
@@ -187,6 +196,16 @@ class Driver(Generic[C]):
         self._core.handle_timeout(anyio.current_time())
         return self.command(action)
 
+    def after_pump(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the current pump has routed every event (it may use the core).
+
+        Meant for the router, which must not call the core while it routes; outside a pump the
+        callback runs at once.
+        """
+        self._after.append(callback)
+        if not self._pumping:
+            self._pump()
+
     def query(self, question: Callable[[C], T]) -> T:
         """Read the core's state; a read changes nothing, so there is nothing to pump."""
         return question(self._core)
@@ -203,15 +222,43 @@ class Driver(Generic[C]):
             self._pump()
 
     def _pump(self) -> None:
-        for event in self._core.events():
-            self._route(event)
+        if self._pumping:
+            return  # a callback of the running pump called the core: that pump drains it
+        self._pumping = True
+        try:
+            while self._pump_round():
+                pass
+        finally:
+            self._pumping = False
         self.timer.rearm(self._core.next_deadline())
+
+    def _pump_round(self) -> bool:
+        """Route the core's events, or else report writes or run one callback; False when idle.
+
+        Routing may call the core (a reply nobody waits for any more closes its WebSocket):
+        what that produced is the next round's.
+        """
+        events = self._core.events()
+        for event in events:
+            self._route(event)
+        if events:
+            return True
+        if self._written:
+            written, self._written = self._written, {}
+            now = anyio.current_time()
+            for ws_id, size in written.items():
+                self._core.ws_written(ws_id, size, now)
+            return True
+        if self._after:
+            self._after.popleft()()
+            return True
+        return False
 
     def _route(self, event: Event) -> None:
         if isinstance(event, HttpResponseReady):
             self._answer(event.request_id, event)
         elif isinstance(event, WebSocketAccepted):
-            outbox = self._outboxes[event.request_id] = Queue()
+            outbox = self._outboxes[event.request_id] = Outbox()
             flow = self._flows[event.request_id] = ReadFlow()
             self._answer(event.request_id, Accepted(event, outbox, flow))
         elif isinstance(event, WebSocketDataReady):

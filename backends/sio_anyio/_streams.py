@@ -1,25 +1,37 @@
-"""The one place where anyio and OS errors become "the peer left" or "the transport broke".
+"""TCP connections on raw non-blocking sockets, whose failures all arrive as :class:`StreamGone`.
+
+Why not anyio's socket streams: on asyncio they resume and pause the transport around every
+receive and wait for a loop turn after every send; on trio they checkpoint after each call.
+On the path of one small message that bookkeeping cost more than the Socket.IO work. A
+non-blocking socket does the common case in one system call, and only waits (anyio's
+``wait_readable`` / ``wait_writable``, one code path on both loops) when the kernel says it
+would block. :meth:`ByteStream.send_now` writes without waiting at all, so synchronous code
+(the driver's pump) can put a frame on the wire as soon as the core produced it.
+
+A call that did not wait did not let the other tasks run either; readers spend a
+:class:`~sio_anyio._turns.Turn` per read, so a client that floods still yields the loop.
 
 Everything above this module sees a single exception, :class:`StreamGone`, whose ``error`` flag
-is what the core's ``ws_closed(..., error=...)`` wants: a clean end of stream is not an error, a
-broken one is. Keeping the mapping here keeps the "transport close" and "transport error"
+is what the core's ``ws_closed(..., error=...)`` wants: a clean end of stream is not an error,
+a broken one is. Keeping the mapping here keeps the "transport close" and "transport error"
 reasons honest (the same idea as httpcore's ``map_exceptions``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import Iterator
+import socket
+from collections.abc import Awaitable, Callable
 
 import anyio
-import anyio.abc
 
-logger = logging.getLogger("sio_anyio")
+from sio_anyio._turns import Turn
 
 _READ_SIZE = 65536
 _LINGER_SECONDS = 2.0
 _LINGER_BYTES = 1 << 20
+
+_Wait = Callable[[socket.socket], Awaitable[None]]
 
 
 class StreamGone(Exception):
@@ -33,46 +45,68 @@ class StreamGone(Exception):
         self.error = error
 
 
-@contextlib.contextmanager
-def _mapped() -> Iterator[None]:
-    """Translate whatever a stream operation raised into :class:`StreamGone`."""
-    try:
-        yield
-    except (anyio.EndOfStream, anyio.ClosedResourceError) as exc:
-        raise StreamGone(error=False) from exc
-    except (anyio.BrokenResourceError, OSError) as exc:
-        raise StreamGone(error=True) from exc
-
-
 class ByteStream:
-    """A TCP stream whose failures all arrive as :class:`StreamGone`."""
+    """One accepted TCP connection (non-blocking); a reader and a writer may use it at once."""
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
-        self._stream = stream
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self._sock = sock
+        self._closed = False
+        self._turn = Turn()
 
     @property
     def peer(self) -> tuple[str, int] | None:
-        """The remote (host, port), when the stream is a socket."""
-        address = self._stream.extra(anyio.abc.SocketAttribute.remote_address, None)  # noqa: S610
+        """The remote (host, port)."""
+        try:
+            address = self._sock.getpeername()
+        except OSError:
+            return None
         if isinstance(address, tuple) and len(address) >= 2:
             return str(address[0]), int(address[1])
         return None
 
     async def receive(self) -> bytes:
         """Some bytes; never empty (the end of the stream raises :class:`StreamGone`)."""
-        with _mapped():
-            return await self._stream.receive(_READ_SIZE)
+        while True:
+            self._check_open()
+            try:
+                data = self._sock.recv(_READ_SIZE)
+            except BlockingIOError:
+                await self._wait(anyio.wait_readable)
+                continue
+            except OSError as exc:
+                raise StreamGone(error=True) from exc
+            if not data:
+                raise StreamGone(error=False)
+            await self._turn.spend(len(data))
+            return data
+
+    def send_now(self, data: bytes | memoryview) -> int:
+        """Write what the kernel takes at once, without waiting; how many bytes that was."""
+        self._check_open()
+        try:
+            return self._sock.send(data)
+        except BlockingIOError:
+            return 0
+        except OSError as exc:
+            raise StreamGone(error=True) from exc
 
     async def send(self, data: bytes) -> None:
-        """Write all of ``data``."""
-        if data:
-            with _mapped():
-                await self._stream.send(data)
+        """Write all of ``data``, waiting while the kernel's buffer is full."""
+        view = memoryview(data)
+        while view:
+            sent = self.send_now(view)
+            view = view[sent:]
+            if view:
+                await self._wait(anyio.wait_writable)
 
     async def aclose(self) -> None:
-        """Close at once, even when cancelled; never raises (closing a dead stream is no news)."""
-        with contextlib.suppress(Exception):
-            await anyio.aclose_forcefully(self._stream)
+        """Close at once; never raises (closing a dead stream is no news)."""
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(OSError):
+                anyio.notify_closing(self._sock)  # wakes any task waiting on it
+            self._sock.close()
 
     async def linger_close(self) -> None:
         """Half-close, drain what the peer still sends (bounded), then close.
@@ -83,9 +117,20 @@ class ByteStream:
         """
         try:
             with contextlib.suppress(Exception), anyio.move_on_after(_LINGER_SECONDS):
-                await self._stream.send_eof()
+                self._sock.shutdown(socket.SHUT_WR)
                 drained = 0
                 while drained < _LINGER_BYTES:
-                    drained += len(await self._stream.receive(_READ_SIZE))
+                    drained += len(await self.receive())
         finally:
             await self.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StreamGone(error=False)
+
+    async def _wait(self, until: _Wait) -> None:
+        try:
+            await until(self._sock)
+        except (anyio.ClosedResourceError, OSError) as exc:
+            raise StreamGone(error=not self._closed) from exc
+        self._check_open()

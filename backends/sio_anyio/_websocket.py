@@ -11,12 +11,12 @@ inflates, before its bytes are held; the core then closes with 1009.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
 import logging
 
 import anyio
+import anyio.abc
 import h11
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import (
@@ -31,7 +31,8 @@ from wsproto.frame_protocol import FrameProtocol
 from wsproto.handshake import server_extensions_handshake
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
-from sio_anyio._driver import Accepted, Driver, WsCommand
+from sio_anyio._driver import Accepted, Driver
+from sio_anyio._outbox import WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_anyio._turns import Turn
 from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
@@ -170,7 +171,14 @@ class MessageAssembler:
 
 
 class _WebSocket:
-    """One open WebSocket: a reader and a writer sharing one send path under a lock."""
+    """One open WebSocket: a reader task, and writes made by whoever produced the output.
+
+    The core's output is encoded and written the moment the driver routes it (from the pump,
+    in whatever task called the core), as far as the kernel takes it without waiting. Only the
+    rest waits, in order, for a writer task started for the occasion: an idle connection, or
+    one whose client keeps up, has no task but its reader. Frames leave in encoding order:
+    nothing is written while older bytes wait.
+    """
 
     def __init__(
         self,
@@ -191,13 +199,20 @@ class _WebSocket:
         self._flow = accepted.flow
         self._driver = driver
         self._assembler = MessageAssembler(driver.max_message_size)
-        self._send_lock = anyio.Lock(fast_acquire=True)
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._waiting = bytearray()  # encoded, not taken by the kernel yet
+        self._waiting_size = 0  # the core's count of the output in it
+        self._closing = False  # a close frame is encoded: nothing may follow it
+        self._ending = False  # the core's close: once written, the WebSocket ends
+        self._writer_done: anyio.Event | None = None  # while a writer task runs
+        self._broken = False
 
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""
         async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
             self._flow.bind(tasks.cancel_scope)
-            tasks.start_soon(self._write_loop, tasks.cancel_scope)
+            self._outbox.attach(self._write)
             error = await self._read_loop()
             self._driver.ws_closed(self._id, error=error)
             tasks.cancel_scope.cancel()
@@ -227,13 +242,13 @@ class _WebSocket:
         if isinstance(event, (TextMessage, BytesMessage)):
             self._on_fragment(event)
         elif isinstance(event, Ping):
-            await self._send(event.response())
+            self._send(event.response())
         elif isinstance(event, CloseConnection):
             # wsproto reports a frame it cannot parse as a CloseConnection while still OPEN;
             # a real close frame from the peer has moved it to REMOTE_CLOSING.
             if self._ws.state is not ConnectionState.OPEN:
-                with contextlib.suppress(StreamGone):
-                    await self._send(event.response())
+                self._send(event.response())
+                await self._written_out()
                 return False
             return await self._on_failure(event)
         return None
@@ -243,16 +258,16 @@ class _WebSocket:
         if self._verdict.refusal is Refusal.TOO_LARGE:
             self._driver.ws_too_large(self._id)
             return await self._discard()
-        reply = CloseConnection(code=failure.code, reason=failure_reason(failure, self._verdict))
-        with contextlib.suppress(StreamGone):
-            await self._send(reply)
+        reason = failure_reason(failure, self._verdict)
+        self._send(CloseConnection(code=failure.code, reason=reason))
+        await self._written_out()
         return True
 
     async def _discard(self) -> bool:
-        """Read and drop what the peer still sends until the writer sends the core's close.
+        """Read and drop what the peer still sends until the core's close frame is out.
 
         wsproto cannot parse past a refused frame, and a header may announce 2^62 bytes: what
-        follows is never buffered. The writer ends this task once the close frame is out.
+        follows is never buffered. Writing the close frame ends this task.
         """
         try:
             while True:
@@ -269,38 +284,96 @@ class _WebSocket:
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def _write_loop(self, scope: anyio.CancelScope) -> None:
-        """Drain the outbox, everything queued at once in one write.
+    def _write(self, command: WsCommand) -> None:
+        """Write what the core asked for (called by the driver's pump: it never waits).
 
-        A close request ends the WebSocket (the core already forgot it).
+        A close request ends the WebSocket once its frame is out (the core already forgot it).
         """
-        try:
-            while True:
-                commands = await self._outbox.get_all()
-                async with self._send_lock:
-                    data, closing = self._encode(commands)
-                    await self._stream.send(data)
-                self._driver.ws_written(self._id, commands)
-                if closing:
-                    break
-        except StreamGone:
-            self._flow.resume()  # the reader, even a paused one, sees the broken stream
-            return  # and reports it
-        scope.cancel()
+        if self._closing:
+            return
+        data, self._ending = self._encode(command)
+        self._closing = self._ending
+        size = command.size if isinstance(command, WebSocketDataReady) else 0
+        self._output(data, size)
 
-    def _encode(self, commands: list[WsCommand]) -> tuple[bytes, bool]:
-        """The bytes of every frame the commands ask for; True when the last one closes."""
-        frames: list[bytes | bytearray] = []
+    def _send(self, event: Event) -> None:
+        """Write a frame of the connection's own (a pong, a close reply), in turn."""
+        if self._closing:
+            return
         try:
-            for command in commands:
-                if not isinstance(command, WebSocketDataReady):
-                    close = CloseConnection(code=command.code, reason=command.reason)
-                    frames.append(self._ws.send(close))
-                    return b"".join(frames), True
-                frames.extend(self._frame(message) for message in command.messages)
+            data = self._ws.send(event)
+        except LocalProtocolError:
+            logger.debug("not sending %r: the WebSocket is closing", event)
+            return
+        self._closing = isinstance(event, CloseConnection)
+        self._output(data, 0)
+
+    def _output(self, data: bytes, size: int) -> None:
+        """Write ``data`` now as far as the kernel takes it; the rest goes to a writer task."""
+        if self._broken:
+            return
+        if self._writer_done is None:
+            try:
+                sent = self._stream.send_now(data)
+            except StreamGone:
+                self._on_broken()
+                return
+            if sent == len(data):
+                self._written(size)
+                return
+            data = data[sent:]
+        self._waiting += data
+        self._waiting_size += size
+        self._start_writer()
+
+    def _written(self, size: int) -> None:
+        self._driver.ws_written(self._id, size)
+        if self._ending and not self._waiting and self._tasks is not None:
+            self._tasks.cancel_scope.cancel()  # the close frame is out: the WebSocket ends
+
+    def _start_writer(self) -> None:
+        if self._writer_done is None and self._tasks is not None:
+            self._writer_done = anyio.Event()
+            self._tasks.start_soon(self._write_waiting)
+
+    async def _write_waiting(self) -> None:
+        """Write what the kernel did not take at once, as it makes room, until none is left."""
+        try:
+            while self._waiting:
+                data, size = bytes(self._waiting), self._waiting_size
+                self._waiting.clear()
+                self._waiting_size = 0
+                await self._stream.send(data)
+                self._written(size)
+        except StreamGone:
+            self._on_broken()
+        finally:
+            done, self._writer_done = self._writer_done, None
+            if done is not None:
+                done.set()
+
+    async def _written_out(self) -> None:
+        """Wait until everything encoded so far has been written (or the stream broke)."""
+        done = self._writer_done
+        if done is not None:
+            await done.wait()
+
+    def _on_broken(self) -> None:
+        """Output can no longer be written: drop it; the reader sees the broken stream."""
+        self._broken = True
+        self._waiting.clear()
+        self._flow.resume()  # even a paused reader
+
+    def _encode(self, command: WsCommand) -> tuple[bytes, bool]:
+        """The bytes of the frames ``command`` asks for; True when it closes."""
+        try:
+            if not isinstance(command, WebSocketDataReady):
+                close = CloseConnection(code=command.code, reason=command.reason)
+                return self._ws.send(close), True
+            return b"".join([self._frame(message) for message in command.messages]), False
         except LocalProtocolError:
             logger.debug("not sending any more: the WebSocket is closing")
-        return b"".join(frames), False
+            return b"", False
 
     def _frame(self, message: str | bytes) -> bytes | bytearray:
         """One message as a frame: shared by every recipient when no extension is in use.
@@ -313,16 +386,6 @@ class _WebSocket:
         if self._ws.state is not ConnectionState.OPEN:
             raise LocalProtocolError("the WebSocket is closing")
         return shared_frame(message)
-
-    async def _send(self, event: Event) -> None:
-        """Encode and write under one lock: frames must leave in encoding order."""
-        async with self._send_lock:
-            try:
-                data = self._ws.send(event)
-            except LocalProtocolError:
-                logger.debug("not sending %r: the WebSocket is closing", event)
-                return
-            await self._stream.send(data)
 
 
 _PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
