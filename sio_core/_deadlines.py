@@ -58,3 +58,12 @@ class Deadlines(Generic[K]):
         heap = self._heap
         while heap and self._live.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)
+
+
+def earliest(*deadlines: float | None) -> float | None:
+    """The earliest of the deadlines that are set (asked after every input: a plain loop)."""
+    found: float | None = None
+    for deadline in deadlines:
+        if deadline is not None and (found is None or deadline < found):
+            found = deadline
+    return found

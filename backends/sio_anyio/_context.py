@@ -67,6 +67,10 @@ class Context:
         to other nodes): it counts from now, not from the core's last input."""
         return self._driver.timed_command(action)
 
+    def after_pump(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once what the core said has been routed (see the driver)."""
+        self._driver.after_pump(callback)
+
     def query(self, question: Callable[[SocketServer], T]) -> T:
         """Read the core (``question`` must change nothing)."""
         return self._driver.query(question)

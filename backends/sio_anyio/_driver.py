@@ -121,6 +121,7 @@ class Driver(Generic[C]):
         self.timer = DeadlineTimer(core.next_deadline, self._on_deadline)
         self._in_flight = InFlight()  # answers delivered whose connection has not finished
         self._pumping = False
+        self._now: float | None = None  # the time of the running pump's input
         self._written: dict[int, int] = {}  # bytes written per WebSocket, not yet reported
         self._after: deque[Callable[[], None]] = deque()
 
@@ -216,15 +217,19 @@ class Driver(Generic[C]):
     # -- the pump -------------------------------------------------------------------------
 
     def _feed(self, call: Callable[[float], None], now: float | None = None) -> None:
+        now = anyio.current_time() if now is None else now
         try:
-            call(anyio.current_time() if now is None else now)
+            call(now)
         finally:
-            self._pump()
+            self._pump(now)
 
-    def _pump(self) -> None:
+    def _pump(self, now: float | None = None) -> None:
+        """Drain the core; ``now`` is the time of the input that started it, when there was one
+        (what is written meanwhile is reported at that time: reading the clock costs more than
+        the microseconds it would add)."""
         if self._pumping:
             return  # a callback of the running pump called the core: that pump drains it
-        self._pumping = True
+        self._pumping, self._now = True, now
         try:
             while self._pump_round():
                 pass
@@ -245,7 +250,7 @@ class Driver(Generic[C]):
             return True
         if self._written:
             written, self._written = self._written, {}
-            now = anyio.current_time()
+            now = self._now = anyio.current_time() if self._now is None else self._now
             for ws_id, size in written.items():
                 self._core.ws_written(ws_id, size, now)
             return True

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
+from sio_anyio._steps import Steps, call_logged_steps, call_steps, run_steps
+
 logger = logging.getLogger("sio_anyio")
 
 Listener = Callable[..., "Awaitable[Any] | Any"]
@@ -21,18 +23,12 @@ L = TypeVar("L", bound=Listener)
 
 async def call(listener: Listener, *args: Any, **kwargs: Any) -> Any:
     """Call a sync or async listener and return its result."""
-    result = listener(*args, **kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    return await run_steps(call_steps(listener, *args, **kwargs))
 
 
 async def call_logged(listener: Listener, *args: Any) -> None:
     """Call a listener; log, and swallow, what it raises."""
-    try:
-        await call(listener, *args)
-    except Exception:
-        logger.exception("listener %r failed", listener)
+    await run_steps(call_logged_steps(listener, *args))
 
 
 def wants_ack(listener: Listener) -> bool:
@@ -139,8 +135,12 @@ class Listeners:
 
     async def emit(self, event: str, *args: Any) -> None:
         """Call every listener of ``event`` in order, logging failures."""
+        await run_steps(self.emit_steps(event, *args))
+
+    def emit_steps(self, event: str, *args: Any) -> Steps[None]:
+        """:meth:`emit` as steps (see :mod:`sio_anyio._steps`)."""
         for listener in self.take(event):
-            await call_logged(listener, *args)
+            yield from call_logged_steps(listener, *args)
 
 
 class EventEmitter:

@@ -21,7 +21,6 @@ from typing import Any
 
 from sio_anyio._context import Context
 from sio_anyio._listeners import Listener, call, call_logged, wants_ack
-from sio_anyio._queue import Queue
 from sio_anyio._turns import Turn
 from sio_anyio.conn import Conn
 from sio_anyio.errors import ConnectionRejected
@@ -75,7 +74,7 @@ class EventRouter:
     def __init__(self, context: Context, namespaces: Namespaces) -> None:
         self._context = context
         self._namespaces = namespaces
-        self._sockets: dict[str, tuple[Socket, Queue[Event]]] = {}  # with the socket's events
+        self._sockets: dict[str, Socket] = {}
         self._conns: dict[str, Conn] = {}
         self._server_side: dict[str, deque[ServerSideEmitReceived]] = {}  # being handled
 
@@ -142,13 +141,11 @@ class EventRouter:
         namespace = self._namespaces.named(event.nsp)
         socket = Socket(self._context, namespace, event.socket_id, event.handshake, conn)
         socket.recovered = event.recovered
-        inbox: Queue[Event] = Queue()
-        self._sockets[socket.id] = socket, inbox
-        skip = event.skip_middlewares
-        self._context.spawn(self._run_socket, socket, namespace, inbox, skip)
+        self._sockets[socket.id] = socket
+        self._context.spawn(self._run_socket, socket, namespace, event.skip_middlewares)
 
     async def _run_socket(
-        self, socket: Socket, namespace: Namespace, inbox: Queue[Event], skip_middlewares: bool
+        self, socket: Socket, namespace: Namespace, skip_middlewares: bool
     ) -> None:
         self._namespaces.announce(namespace)  # a dynamic child's first socket: new_namespace
         if not await self._admit(socket, () if skip_middlewares else namespace.middlewares()):
@@ -168,9 +165,9 @@ class EventRouter:
                         await call_logged(listener, socket)
         finally:
             self._context.release_connect(socket.id)  # handlers that never suspended
-        # The one private call between handles: the socket's half of its own task, which
-        # dispatches to its listeners (the server only sequences it).
-        await socket._handle_events(inbox)
+        # The one private call between handles: the socket handles the events that came
+        # meanwhile, then each as it comes (the server only sequences them).
+        await socket._handle_events()
 
     async def _release_soon(self, socket_id: str) -> None:
         self._context.release_connect(socket_id)
@@ -196,14 +193,14 @@ class EventRouter:
         return False
 
     def _to_socket(self, socket_id: str, event: Event) -> None:
-        entry = self._sockets.get(socket_id)
-        if entry is not None:
-            entry[1].put(event)
+        socket = self._sockets.get(socket_id)
+        if socket is not None:
+            socket._deliver(event)  # the other private call: the socket's events, in order
 
     def _forget_socket(self, socket_id: str, nsp: str) -> None:
-        entry = self._sockets.pop(socket_id, None)
-        if entry is not None:
-            entry[0].nsp.sockets.pop(socket_id, None)
+        socket = self._sockets.pop(socket_id, None)
+        if socket is not None:
+            socket.nsp.sockets.pop(socket_id, None)
             logger.info("socket %s left %s", socket_id, nsp)
 
     def _to_rooms(self, event: RoomJoined | RoomLeft) -> None:

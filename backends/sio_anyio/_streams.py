@@ -53,6 +53,7 @@ class ByteStream:
         self._sock = sock
         self._closed = False
         self._turn = Turn()
+        self._emptied = False  # the last read took less than it could: nothing more was there
 
     @property
     def peer(self) -> tuple[str, int] | None:
@@ -67,6 +68,8 @@ class ByteStream:
 
     async def receive(self) -> bytes:
         """Some bytes; never empty (the end of the stream raises :class:`StreamGone`)."""
+        if self._emptied:  # a read now would most likely fail: wait first
+            await self._wait(anyio.wait_readable)
         while True:
             self._check_open()
             try:
@@ -78,6 +81,7 @@ class ByteStream:
                 raise StreamGone(error=True) from exc
             if not data:
                 raise StreamGone(error=False)
+            self._emptied = len(data) < _READ_SIZE
             await self._turn.spend(len(data))
             return data
 

@@ -2,19 +2,24 @@
 
 Ordering guarantee: the events of one socket are handled one at a time, in the order the client
 sent them. Each handler (middlewares first) finishes, awaits included, before the next event of
-that socket is handled; different sockets are handled concurrently. Acks resolve apart from this
+that socket is handled; different sockets are handled concurrently. Handlers run at once, in
+the task that read the event, while they need no waiting (a plain function); from their first
+await on, in a task of the socket's own (:mod:`sio_anyio._steps`). Acks resolve apart from this
 queue, so a handler may ``await socket.emit_with_ack(...)`` without blocking its own answer.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections import deque
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sio_anyio._context import Context
-from sio_anyio._listeners import EventEmitter, L, Listener, call, call_logged, wants_ack
-from sio_anyio._queue import Queue
-from sio_anyio._turns import Turn
+from sio_anyio._listeners import EventEmitter, L, Listener, wants_ack
+from sio_anyio._steps import Steps, advance, call_logged_steps, call_steps, finish, run_steps
+from sio_anyio._turns import ITEMS_PER_TURN, Turn
 from sio_anyio.broadcast import BroadcastOperator, RoomNames, room_set
 from sio_anyio.conn import Conn
 from sio_core import BroadcastOptions, Handshake, SocketServer
@@ -83,6 +88,8 @@ class Socket(EventEmitter, Generic[D]):
         self._any_outgoing: list[Listener] = []
         self._rooms_when_leaving: frozenset[str] | None = None
         self._emit_timeout: float | None = None
+        self._inbox: deque[Event] = deque()  # its events not handled yet, oldest first
+        self._busy = True  # until its connection handlers have run (in the router's task)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -231,56 +238,96 @@ class Socket(EventEmitter, Generic[D]):
             self._context.command(lambda core: core.disconnect(self.id, close=close))
         return self
 
-    # -- the socket's own task: events in order -------------------------------------------
+    # -- its events, in order ----------------------------------------------------------------
 
-    async def _handle_events(self, inbox: Queue[Event]) -> None:
-        """Handle this socket's events, in order, until it has disconnected.
+    def _deliver(self, event: Event) -> None:
+        """Take the next event of this socket (from the router, during the driver's pump).
+
+        Unless older events are still being handled, it is handled as soon as the pump is
+        done, in the task that pumped, for as long as its handlers need no waiting: a plain
+        function answering an event costs no task switch. From the first await on, the rest
+        of that event and the ones queued behind it are handled in a task of their own.
+        """
+        self._inbox.append(event)
+        if not self._busy:
+            self._busy = True
+            self._context.after_pump(self._handle_now)
+
+    def _handle_now(self) -> None:
+        """Handle queued events here until one must wait, or a turn's worth is done."""
+        for _ in range(ITEMS_PER_TURN):
+            if not self._inbox:
+                self._busy = False
+                return
+            steps = self._event_steps(self._inbox.popleft())
+            awaiting = advance(steps)
+            if awaiting is not None:
+                self._hand_over(steps, awaiting)
+                return
+        self._hand_over(None, None)  # a flood: the rest in a task, taking turns with the others
+
+    def _hand_over(self, steps: Steps[None] | None, awaiting: Awaitable[Any] | None) -> None:
+        if not self._context.spawn(self._handle_events, steps, awaiting):  # not serving
+            if steps is not None:
+                steps.close()
+            if inspect.iscoroutine(awaiting):
+                awaiting.close()
+
+    async def _handle_events(
+        self, steps: Steps[None] | None = None, awaiting: Awaitable[Any] | None = None
+    ) -> None:
+        """Finish the event under way, if any, then handle the queued ones, in this task.
 
         A flood of events queues up here faster than it is handled: the other sockets get
         their turn between them.
         """
         turn = Turn()
-        while True:
-            event = await inbox.get()
-            if isinstance(event, EventReceived):
-                await self._on_event(event)
-                await turn.spend()
-            elif isinstance(event, SocketErrored):
-                await self._listeners.emit("error", RuntimeError(event.message))
-            elif isinstance(event, SocketDisconnecting):
-                self.connected = False
-                self._rooms_when_leaving = event.rooms
-                await self._listeners.emit("disconnecting", event.reason)
-                self._rooms_when_leaving = frozenset()
-            elif isinstance(event, SocketDisconnected):
-                await self._listeners.emit("disconnect", event.reason)
-                return
+        if steps is not None and awaiting is not None:
+            await finish(steps, awaiting)
+            await turn.spend()
+        while self._inbox:
+            await run_steps(self._event_steps(self._inbox.popleft()))
+            await turn.spend()
+        self._busy = False
 
-    async def _on_event(self, received: EventReceived) -> None:
+    def _event_steps(self, event: Event) -> Steps[None]:
+        if isinstance(event, EventReceived):
+            yield from self._on_event(event)
+        elif isinstance(event, SocketErrored):
+            yield from self._listeners.emit_steps("error", RuntimeError(event.message))
+        elif isinstance(event, SocketDisconnecting):
+            self.connected = False
+            self._rooms_when_leaving = event.rooms
+            yield from self._listeners.emit_steps("disconnecting", event.reason)
+            self._rooms_when_leaving = frozenset()
+        elif isinstance(event, SocketDisconnected):
+            yield from self._listeners.emit_steps("disconnect", event.reason)
+
+    def _on_event(self, received: EventReceived) -> Steps[None]:
         args = list(received.args)
         try:
             for middleware in list(self._middlewares):
-                await call(middleware, received.event, args)
+                yield from call_steps(middleware, received.event, args)
         except Exception as error:
-            await self._listeners.emit("error", error)
+            yield from self._listeners.emit_steps("error", error)
             return
         for listener in list(self._any):
-            await call_logged(listener, received.event, *args)
+            yield from call_logged_steps(listener, received.event, *args)
         handlers = self._listeners.take(received.event)
         if received.ack_id is None:
             for handler in handlers:
-                await call_logged(handler, *args)
+                yield from call_logged_steps(handler, *args)
         elif handlers:
-            await self._answer(handlers, args, received.ack_id)
+            yield from self._answer(handlers, args, received.ack_id)
 
-    async def _answer(self, handlers: list[Listener], args: list[Any], ack_id: int) -> None:
+    def _answer(self, handlers: list[Listener], args: list[Any], ack_id: int) -> Steps[None]:
         ack = Ack(self._context, self.id, self._record, ack_id)
         first, *others = handlers
         try:
             if wants_ack(first):
-                await call(first, *args, ack=ack)
+                yield from call_steps(first, *args, ack=ack)
             else:
-                answer = await call(first, *args)
+                answer = yield from call_steps(first, *args)
                 try:
                     ack(*_as_ack_args(answer))
                 except EncodeError:
@@ -288,7 +335,7 @@ class Socket(EventEmitter, Generic[D]):
         except Exception:
             logger.exception("handler %r failed", first)
         for handler in others:
-            await call_logged(handler, *args)
+            yield from call_logged_steps(handler, *args)
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} {self.nsp.name}>"

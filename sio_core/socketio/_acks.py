@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sio_core._deadlines import Deadlines
+from sio_core._deadlines import Deadlines, earliest
 from sio_core.engineio._events import Event
 from sio_core.errors import AckAbandonReason
 from sio_core.socketio._events import AckAbandoned, AckReceived, BroadcastAcksCollected
@@ -147,8 +147,7 @@ class Acks:
 
     def next_deadline(self) -> float | None:
         """The earliest ack timeout."""
-        deadlines = (self._deadlines.next(), self._broadcasts.next_deadline())
-        return min((d for d in deadlines if d is not None), default=None)
+        return earliest(self._deadlines.next(), self._broadcasts.next_deadline())
 
     def handle_timeout(self, now: float) -> list[Event]:
         """End every ack whose timeout has passed."""

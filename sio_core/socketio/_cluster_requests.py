@@ -23,7 +23,7 @@ import enum
 import itertools
 from typing import Any
 
-from sio_core._deadlines import Deadlines
+from sio_core._deadlines import Deadlines, earliest
 from sio_core.engineio._events import Event
 from sio_core.errors import LocalProtocolError
 from sio_core.socketio._events import ClusterFetchCompleted, ServerSideEmitAcksCollected
@@ -170,13 +170,12 @@ class ClusterRequests:
 
     def next_deadline(self) -> float | None:
         """The earliest request, relay or wire id deadline."""
-        deadlines = (
+        return earliest(
             self._fetches.next_deadline(),
             self._emits.next_deadline(),
             self._relay_deadlines.next(),
             self._wire_deadlines.next(),
         )
-        return min((d for d in deadlines if d is not None), default=None)
 
     def handle_timeout(self, now: float) -> list[Event]:
         """End each request due at ``now``; forget each relay and wire id due."""

@@ -49,6 +49,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from sio_core._deadlines import earliest
 from sio_core.cluster import ClassicRedisFormat, ClusterFormat, RedisStreamsFormat
 from sio_core.cluster.stream_commands import StreamRead
 from sio_core.config import SocketConfig
@@ -205,13 +206,12 @@ class SocketServer:
     def next_deadline(self) -> float | None:
         """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and
         the purge of recovery sessions)."""
-        deadlines = (
+        return earliest(
             self._engine.next_deadline(),
             self._acks.next_deadline(),
             self._sockets.next_deadline(),
             self._cluster.next_deadline(),
         )
-        return min((d for d in deadlines if d is not None), default=None)
 
     def handle_timeout(self, now: float) -> None:
         """Fire every deadline due at ``now``."""

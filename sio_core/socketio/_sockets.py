@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sio_core._deadlines import Deadlines
+from sio_core._deadlines import Deadlines, earliest
 from sio_core.engineio._server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError
 from sio_core.http import HttpRequest
@@ -85,8 +85,7 @@ class Sockets:
     def next_deadline(self) -> float | None:
         """The earliest connect timeout, or the purge of the recovery sessions if sooner."""
         purge = self._recovery.next_deadline() if self._recovery is not None else None
-        deadlines = (self._connect_deadlines.next(), purge)
-        return min((d for d in deadlines if d is not None), default=None)
+        return earliest(self._connect_deadlines.next(), purge)
 
     def handle_timeout(self, now: float) -> None:
         """Close each connection that joined no namespace in time (``forced server close``);

@@ -26,6 +26,7 @@ FRIEND_ACCESSES = {
     # The event router sequences a socket's life; the socket's half of it, dispatching to
     # its own listeners, stays private to the socket (see _router.py).
     ("_router.py", "socket._handle_events"),
+    ("_router.py", "socket._deliver"),
     # A named tuple's public API is underscored so as not to clash with its fields.
     ("_redis_wire.py", "parts._replace"),
     # The admin UI is part of the backend: it reads the core's traffic counts and clients,
