@@ -12,7 +12,6 @@ inflates, before its bytes are held; the core then closes with 1009.
 from __future__ import annotations
 
 import enum
-import functools
 import logging
 
 import anyio
@@ -27,7 +26,6 @@ from wsproto.events import (
     TextMessage,
 )
 from wsproto.extensions import Extension
-from wsproto.frame_protocol import FrameProtocol
 from wsproto.handshake import server_extensions_handshake
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
@@ -35,6 +33,7 @@ from sio_anyio._driver import Accepted, Driver
 from sio_anyio._outbox import WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_anyio._turns import Turn
+from sio_anyio._ws_frames import ForWsproto, FrameSplitter, Piece, shared_frame
 from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
@@ -114,8 +113,11 @@ async def run_websocket(
         driver.ws_closed(ws_id, error=gone.error)
         return
     guards = [AnnouncedLength(limit, verdict), *extensions]
-    ws = Connection(ConnectionType.SERVER, guards, trailing_data=http.trailing_data[0])
-    await _WebSocket(stream, ws, accepted, driver, verdict, shared_frames=not extensions).run()
+    ws = Connection(ConnectionType.SERVER, guards)
+    trailing = bytes(http.trailing_data[0])
+    await _WebSocket(
+        stream, ws, accepted, driver, verdict, shared_frames=not extensions, trailing=trailing
+    ).run()
 
 
 class _TooLarge(enum.Enum):
@@ -189,10 +191,14 @@ class _WebSocket:
         verdict: Verdict,
         *,
         shared_frames: bool,
+        trailing: bytes,
     ) -> None:
         self._stream = stream
         self._verdict = verdict
         self._shared_frames = shared_frames
+        self._trailing = trailing
+        # Without extensions the plain frames are cut here; with one, wsproto reads them all.
+        self._splitter = FrameSplitter(driver.max_message_size) if shared_frames else None
         self._ws = ws
         self._id = accepted.event.request_id
         self._outbox = accepted.outbox
@@ -213,29 +219,48 @@ class _WebSocket:
             self._tasks = tasks
             self._flow.bind(tasks.cancel_scope)
             self._outbox.attach(self._write)
-            error = await self._read_loop()
+            error = await self._read_loop(self._trailing)
             self._driver.ws_closed(self._id, error=error)
             tasks.cancel_scope.cancel()
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def _read_loop(self) -> bool:
+    async def _read_loop(self, data: bytes) -> bool:
         """Read until the WebSocket ends; returns whether it ended in error.
 
-        One read may hold thousands of frames: the others get their turn between them.
+        ``data`` is what came right after the upgrade request. One read may hold thousands of
+        frames: the others get their turn between them.
         """
         turn = Turn()
         try:
             while True:
-                for event in self._ws.events():
-                    ended = await self._on_event(event)
-                    if ended is not None:
-                        return ended
-                    await turn.spend(_payload_size(event))
+                for piece in self._pieces(data):
+                    if isinstance(piece, ForWsproto):
+                        ended = await self._to_wsproto(piece.data, turn)
+                        if ended is not None:
+                            return ended
+                    else:
+                        self._driver.ws_message(self._id, piece)
+                        await turn.spend(len(piece))
                 await self._flow.wait()  # backpressure: the client's output is not read
-                self._ws.receive_data(await self._stream.receive())
+                data = await self._stream.receive()
         except StreamGone as gone:
             return gone.error
+
+    def _pieces(self, data: bytes) -> list[Piece]:
+        if self._splitter is None:  # an extension is in use: every frame is wsproto's
+            return [ForWsproto(data)] if data else []
+        return self._splitter.feed(data)
+
+    async def _to_wsproto(self, data: bytes, turn: Turn) -> bool | None:
+        """Let wsproto parse ``data`` and act on its events; the error flag once it ended."""
+        self._ws.receive_data(data)
+        for event in self._ws.events():
+            ended = await self._on_event(event)
+            if ended is not None:
+                return ended
+            await turn.spend(_payload_size(event))
+        return None
 
     async def _on_event(self, event: Event) -> bool | None:
         """Act on one wsproto event; a bool (the error flag) when the WebSocket ended."""
@@ -386,30 +411,6 @@ class _WebSocket:
         if self._ws.state is not ConnectionState.OPEN:
             raise LocalProtocolError("the WebSocket is closing")
         return shared_frame(message)
-
-
-_PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
-
-
-def shared_frame(message: str | bytes) -> bytes:
-    """The unmasked, uncompressed frame of a whole message (cached: a broadcast reuses it).
-
-    Text and binary have caches of their own: ``"a"`` and ``b"a"`` hash alike, and comparing
-    them would be a BytesWarning.
-    """
-    if isinstance(message, str):
-        return _text_frame(message)
-    return _binary_frame(message)
-
-
-@functools.lru_cache(maxsize=64)
-def _text_frame(message: str) -> bytes:
-    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
-
-
-@functools.lru_cache(maxsize=64)
-def _binary_frame(message: bytes) -> bytes:
-    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
 
 
 def _payload_size(event: Event) -> int:

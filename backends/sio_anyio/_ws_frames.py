@@ -1,0 +1,160 @@
+"""WebSocket frames at their cheapest: the client's cut apart here, the server's built here.
+
+Server frames are not masked, so without compression the frame of a message is the same bytes
+on every connection: :func:`shared_frame` builds it once, and a broadcast reuses it.
+
+Nearly every frame a Socket.IO client sends is one whole message: FIN set, text or binary, no
+extension bits, masked, a few dozen bytes. wsproto parses each through a general machine
+(partial payloads, fragments, extensions, control frames), which costs more than the Socket.IO
+work the message then needs. :class:`FrameSplitter` takes that one shape itself, under the
+same rules (RFC 6455 section 5: a client frame is masked, its length is encoded in the fewest
+bytes, text is valid UTF-8), and hands every other frame to wsproto whole, one at a time, so
+wsproto sees each frame it gets from its first byte to its last and keeps its own state (a
+fragmented message under way, a close handshake) exactly as if it had read everything.
+
+Anything it does not vouch for goes to wsproto, which decides: a frame that breaks a rule
+(wsproto then answers with the right close code), a message over the size limit (wsproto's
+guard refuses it from its header, before its bytes are held), and from then on every byte.
+Nothing is buffered past the limit: a frame is held until it is whole only when its header
+announces at most ``limit`` bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+from wsproto.frame_protocol import FrameProtocol
+
+_FIN = 0x80
+_RSV = 0x70
+_OPCODE = 0x0F
+_MASKED = 0x80
+_LENGTH = 0x7F
+_TEXT, _BINARY = 0x1, 0x2
+_CONTROL = frozenset({0x8, 0x9, 0xA})  # close, ping, pong: whole frames of 125 bytes at most
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ForWsproto:
+    """Bytes for wsproto: one whole frame, or everything from a point it must judge on."""
+
+    data: bytes
+
+
+Piece = str | bytes | ForWsproto
+"""A whole text message, a whole binary message, or bytes for wsproto."""
+
+
+class FrameSplitter:
+    """Cuts a client's byte stream into messages and frames for wsproto (see the module)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._held = b""  # the start of a frame not yet whole
+        self._wsproto_only = False
+
+    def feed(self, data: bytes) -> list[Piece]:
+        """What ``data`` completes, in order; a frame cut short waits for the next call."""
+        if self._wsproto_only:
+            return [ForWsproto(data)]
+        if self._held:
+            data = self._held + data
+            self._held = b""
+        pieces: list[Piece] = []
+        start, end = 0, len(data)
+        while start < end:
+            size = self._frame_size(data, start)
+            if size is None:
+                self._held = data[start:]  # at most a header and ``limit`` bytes
+                break
+            piece = _piece(data[start : start + size]) if size else None
+            if piece is None:  # from here on, wsproto reads every byte
+                self._wsproto_only = True
+                pieces.append(ForWsproto(data[start:]))
+                break
+            pieces.append(piece)
+            start += size
+        return pieces
+
+    def _frame_size(self, data: bytes, start: int) -> int | None:
+        """The size of the frame at ``start``: None while its header or payload is cut short,
+        0 when wsproto must read it as it comes (not a frame of ours, or over the limit)."""
+        available = len(data) - start
+        if available < 2:
+            return None
+        first, second = data[start], data[start + 1]
+        if not first & _FIN or first & _RSV or not second & _MASKED:
+            return 0
+        length, header = second & _LENGTH, 6
+        if first & _OPCODE not in (_TEXT, _BINARY):
+            if first & _OPCODE not in _CONTROL or length > 125:
+                return 0
+        elif length == 126:
+            header = 8
+            if available < 4:
+                return None
+            length = int.from_bytes(data[start + 2 : start + 4], "big")
+            if length < 126:
+                return 0  # not the shortest encoding: wsproto refuses it
+        elif length == 127:
+            header = 14
+            if available < 10:
+                return None
+            length = int.from_bytes(data[start + 2 : start + 10], "big")
+            if length <= 0xFFFF:
+                return 0
+        if length > self._limit:
+            return 0
+        size = header + length
+        return size if available >= size else None
+
+
+def _piece(frame: bytes) -> Piece | None:
+    """A whole frame as a piece: a control frame for wsproto, a message decoded, or None for
+    text that is not UTF-8 (wsproto closes with 1007)."""
+    opcode = frame[0] & _OPCODE
+    if opcode in _CONTROL:
+        return ForWsproto(frame)
+    length = frame[1] & _LENGTH
+    header = 6 if length < 126 else 8 if length == 126 else 14
+    payload = _unmask(frame[header - 4 : header], frame[header:])
+    if opcode == _BINARY:
+        return payload
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _unmask(key: bytes, payload: bytes) -> bytes:
+    """XOR with the repeated key, as one big-integer operation (fast for any length)."""
+    size = len(payload)
+    if not size:
+        return b""
+    mask = (key * (size // 4 + 1))[:size]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(size, "big")
+
+
+_PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
+
+
+def shared_frame(message: str | bytes) -> bytes:
+    """The unmasked, uncompressed frame of a whole message (cached: a broadcast reuses it).
+
+    Text and binary have caches of their own: ``"a"`` and ``b"a"`` hash alike, and comparing
+    them would be a BytesWarning.
+    """
+    if isinstance(message, str):
+        return _text_frame(message)
+    return _binary_frame(message)
+
+
+@functools.lru_cache(maxsize=64)
+def _text_frame(message: str) -> bytes:
+    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _binary_frame(message: bytes) -> bytes:
+    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))

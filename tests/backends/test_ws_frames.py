@@ -1,0 +1,193 @@
+"""The frame splitter: plain whole messages decoded at once, every other frame left to wsproto.
+
+Whatever the bytes and however they are cut, the splitter followed by wsproto must yield what
+wsproto alone yields: the same messages, in the same order, and the same refusal.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sio_anyio._ws_frames import ForWsproto, FrameSplitter, shared_frame
+from sio_anyio._ws_guards import AnnouncedLength, Verdict
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, Event, Ping, TextMessage
+from wsproto.frame_protocol import FrameProtocol
+
+LIMIT = 1000
+
+
+def client_frame(message: str | bytes, *, fin: bool = True) -> bytes:
+    return bytes(FrameProtocol(client=True, extensions=[]).send_data(message, fin=fin))
+
+
+def masked(first: int, payload: bytes, *, length: bytes | None = None) -> bytes:
+    """A frame by hand: ``first`` byte, the masked payload, its length as given or shortest."""
+    key = b"\x01\x02\x03\x04"
+    if length is None:
+        length = bytes([0x80 | len(payload)])
+    body = bytes(byte ^ key[index % 4] for index, byte in enumerate(payload))
+    return bytes([first]) + length + key + body
+
+
+def wsproto_server() -> Connection:
+    return Connection(ConnectionType.SERVER, [AnnouncedLength(LIMIT, Verdict())])
+
+
+def observed(pieces: list[str | bytes | ForWsproto], server: Connection) -> list[object]:
+    """Messages as the splitter and wsproto together report them (fragments joined)."""
+    seen: list[object] = []
+    for piece in pieces:
+        if isinstance(piece, ForWsproto):
+            server.receive_data(piece.data)
+            seen += _summaries(server.events())
+        else:
+            seen.append(piece)
+    return _joined(seen)
+
+
+def wsproto_alone(chunks: list[bytes]) -> list[object]:
+    server = wsproto_server()
+    seen: list[object] = []
+    for chunk in chunks:
+        server.receive_data(chunk)
+        seen += _summaries(server.events())
+    return _joined(seen)
+
+
+def split(chunks: list[bytes]) -> list[object]:
+    splitter, server = FrameSplitter(LIMIT), wsproto_server()
+    pieces = [piece for chunk in chunks for piece in splitter.feed(chunk)]
+    return observed(pieces, server)
+
+
+def _summaries(events: object) -> list[object]:
+    found: list[object] = []
+    for event in events:  # type: ignore[attr-defined]
+        assert isinstance(event, Event)
+        if isinstance(event, TextMessage | BytesMessage):
+            found.append(("part", event.data, event.message_finished))
+        elif isinstance(event, Ping):
+            found.append(("ping", bytes(event.payload)))
+        elif isinstance(event, CloseConnection):
+            found.append(("close", event.code))
+            break
+    return found
+
+
+def _joined(seen: list[object]) -> list[object]:
+    """Fragments as whole messages, so that the two ways of reading compare."""
+    out: list[object] = []
+    parts: list[str | bytes] = []
+    for item in seen:
+        if isinstance(item, tuple) and item[0] == "part":
+            parts.append(item[1])
+            if item[2]:
+                out.append(type(parts[0])().join(parts))  # type: ignore[call-arg]
+                parts = []
+        else:
+            out.append(item)
+    return out
+
+
+def test_a_whole_text_frame_is_decoded_without_wsproto() -> None:
+    assert FrameSplitter(LIMIT).feed(client_frame('42["echo",1]')) == ['42["echo",1]']
+
+
+def test_a_whole_binary_frame_is_decoded_without_wsproto() -> None:
+    assert FrameSplitter(LIMIT).feed(client_frame(b"\x00\xff" * 200)) == [b"\x00\xff" * 200]
+
+
+def test_a_frame_cut_in_two_is_decoded_once_whole() -> None:
+    frame, splitter = client_frame("hello"), FrameSplitter(LIMIT)
+    assert splitter.feed(frame[:3]) == []
+    assert splitter.feed(frame[3:]) == ["hello"]
+
+
+def test_control_frames_go_to_wsproto_whole() -> None:
+    ping = bytes(FrameProtocol(client=True, extensions=[]).ping(b"hi"))
+    assert FrameSplitter(LIMIT).feed(ping + client_frame("x")) == [ForWsproto(ping), "x"]
+
+
+def test_an_unmasked_frame_is_wsprotos_to_refuse() -> None:
+    unmasked = b"\x81\x02hi"
+    assert split([unmasked]) == wsproto_alone([unmasked]) == [("close", 1002)]
+
+
+def test_a_length_not_in_its_shortest_form_is_wsprotos_to_refuse() -> None:
+    frame = masked(0x81, b"hi", length=bytes([0x80 | 126]) + (2).to_bytes(2, "big"))
+    assert split([frame]) == wsproto_alone([frame]) == [("close", 1002)]
+
+
+def test_text_that_is_not_utf8_is_wsprotos_to_refuse() -> None:
+    frame = masked(0x81, b"\xff\xfe")
+    assert split([frame]) == wsproto_alone([frame]) == [("close", 1007)]
+
+
+def test_extension_bits_without_an_extension_are_wsprotos_to_refuse() -> None:
+    frame = masked(0xC1, b"hi")
+    assert split([frame]) == wsproto_alone([frame]) == [("close", 1002)]
+
+
+def test_a_frame_over_the_limit_leaves_every_byte_after_it_to_wsproto() -> None:
+    big, after = client_frame("x" * (LIMIT + 1)), client_frame("after")
+    splitter = FrameSplitter(LIMIT)
+    assert splitter.feed(big[:20]) == [ForWsproto(big[:20])]
+    assert splitter.feed(after) == [ForWsproto(after)]
+
+
+def test_a_header_announcing_two_to_the_62_bytes_holds_nothing() -> None:
+    header = b"\x82\xff" + (1 << 62).to_bytes(8, "big")
+    assert FrameSplitter(LIMIT).feed(header) == [ForWsproto(header)]
+
+
+def test_a_fragmented_message_leaves_the_rest_of_the_stream_to_wsproto() -> None:
+    protocol = FrameProtocol(client=True, extensions=[])
+    first = bytes(protocol.send_data("hel", fin=False))
+    rest = bytes(protocol.send_data("lo", fin=True)) + client_frame("next")
+    assert FrameSplitter(LIMIT).feed(client_frame("a") + first + rest) == [
+        "a",
+        ForWsproto(first + rest),
+    ]
+    assert split([first + rest]) == ["hello", "next"]
+
+
+def test_a_server_frame_is_built_once_for_every_recipient() -> None:
+    assert shared_frame('42["tick"]') is shared_frame('42["tick"]')
+
+
+_messages = st.one_of(st.text(max_size=300), st.binary(max_size=300))
+
+
+@st.composite
+def _streams(draw: st.DrawFn) -> list[bytes]:
+    """Frames of every kind a client may send (some fragmented, some pings), cut anywhere."""
+    protocol = FrameProtocol(client=True, extensions=[])
+    data = b""
+    for message in draw(st.lists(_messages, max_size=8)):
+        if draw(st.booleans()) and len(message) > 1:
+            cut = len(message) // 2
+            data += bytes(protocol.send_data(message[:cut], fin=False))
+            data += bytes(protocol.send_data(message[cut:], fin=True))
+        else:
+            data += bytes(protocol.send_data(message, fin=True))
+        if draw(st.booleans()):
+            data += bytes(protocol.ping(b"p"))
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=6)))
+    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+
+
+@given(_streams())
+def test_the_splitter_and_wsproto_read_what_wsproto_alone_reads(chunks: list[bytes]) -> None:
+    assert split(chunks) == wsproto_alone(chunks)
+
+
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_arbitrary_bytes_are_read_as_wsproto_alone_reads_them(chunks: list[bytes]) -> None:
+    """But for one thing: text that is not UTF-8 is refused once its frame is whole, where
+    wsproto alone may refuse it from its first bytes; when the stream stops in between, only
+    wsproto has refused it yet (and neither delivered it)."""
+    alone, together = wsproto_alone(chunks), split(chunks)
+    if alone[-1:] == [("close", 1007)] and together == alone[:-1]:
+        return
+    assert together == alone
