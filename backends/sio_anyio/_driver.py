@@ -122,6 +122,7 @@ class Driver(Generic[C]):
         self._in_flight = InFlight()  # answers delivered whose connection has not finished
         self._pumping = False
         self._now: float | None = None  # the time of the running pump's input
+        self._stale = False  # the core was called since the pump last asked for its events
         self._written: dict[int, int] = {}  # bytes written per WebSocket, not yet reported
         self._after: deque[Callable[[], None]] = deque()
 
@@ -228,31 +229,34 @@ class Driver(Generic[C]):
         (what is written meanwhile is reported at that time: reading the clock costs more than
         the microseconds it would add)."""
         if self._pumping:
-            return  # a callback of the running pump called the core: that pump drains it
-        self._pumping, self._now = True, now
+            self._stale = True  # a callback of the running pump called the core: it drains it
+            return
+        self._pumping, self._now, self._stale = True, now, True
         try:
-            while self._pump_round():
+            while self._pump_step():
                 pass
         finally:
             self._pumping = False
         self.timer.rearm(self._core.next_deadline())
 
-    def _pump_round(self) -> bool:
-        """Route the core's events, or else report writes or run one callback; False when idle.
+    def _pump_step(self) -> bool:
+        """Route what the core said since it was last called, or else report writes, or else
+        run one callback; False when none of that is left.
 
-        Routing may call the core (a reply nobody waits for any more closes its WebSocket):
-        what that produced is the next round's.
+        The core is asked for its events again only once something called it: routing seldom
+        does (a reply nobody waits for any more closes its WebSocket), callbacks often do.
         """
-        events = self._core.events()
-        for event in events:
-            self._route(event)
-        if events:
+        if self._stale:
+            self._stale = False
+            for event in self._core.events():
+                self._route(event)
             return True
         if self._written:
             written, self._written = self._written, {}
             now = self._now = anyio.current_time() if self._now is None else self._now
             for ws_id, size in written.items():
                 self._core.ws_written(ws_id, size, now)
+            self._stale = True
             return True
         if self._after:
             self._after.popleft()()
