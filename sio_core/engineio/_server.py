@@ -139,7 +139,10 @@ class EngineServer:
 
     def events(self) -> list[Event]:
         """What happened since the last call; pending output is flushed into it first."""
-        self._flush_dirty()
+        if self._dirty:
+            self._flush_dirty()
+        if not self._events:
+            return []  # asked after every input, usually with nothing new: the cheap answer
         events, self._events[:] = self._events[:], []
         return events
 

@@ -226,6 +226,8 @@ class SocketServer:
     def events(self) -> list[Event]:
         """What happened since the last call, output flushed."""
         self._pull()
+        if not self._events:
+            return []
         events = self._events[:]
         self._events.clear()  # cleared, not replaced: the operations hold its ``extend``
         return events

@@ -91,12 +91,20 @@ def _header(kind: PacketType, attachments: int, nsp: str, ack_id: int | None) ->
     return "".join(parts)
 
 
+_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _dump_json(data: object, attachments: list[bytes], binary_allowed: bool) -> str:
     """Compact JSON of ``data``, moving each bytes-like value into ``attachments``.
 
     The JSON encoder calls ``default`` for every value it cannot encode, in document order, so
-    that hook both numbers the placeholders as Node does and rejects everything else.
+    that hook both numbers the placeholders as Node does and rejects everything else. Most
+    data is plain JSON, though: it is first tried without the hook, in one pass of the C encoder.
     """
+    try:
+        return _escape_lone_surrogates(_PLAIN_JSON.encode(data))
+    except (TypeError, ValueError, RecursionError):
+        pass  # bytes to move out, a mapping to copy, or an error to name: the long way
 
     def extract(value: object) -> object:
         if binary_allowed and isinstance(value, (bytes, bytearray, memoryview)):
