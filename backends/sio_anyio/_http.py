@@ -24,7 +24,7 @@ import h11
 from sio_anyio._driver import Accepted, Answer, Driver, Reply
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_anyio._turns import Turn
-from sio_anyio._websocket import handshake_refusal, run_websocket
+from sio_anyio._websocket import Spawn, WebSocket, accept_websocket, handshake_refusal
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.surface import TransportCore
 
@@ -52,16 +52,20 @@ class HttpConnection:
         *,
         deflate: bool,
         read_timeout: float,
+        spawn: Spawn,
     ) -> None:
         self._stream = stream
+        self._spawn = spawn
         self._driver = driver
         self._fallback = fallback
         self._deflate = deflate
         self._read_timeout = read_timeout
         self._http = h11.Connection(h11.SERVER)
 
-    async def run(self) -> None:
-        """Serve until the peer leaves, HTTP says close, or the connection became a WebSocket.
+    async def run(self) -> WebSocket | None:
+        """Serve until the peer leaves, HTTP says close, or the connection became a WebSocket:
+        that WebSocket, for the caller to serve (this object and h11's state are then no longer
+        needed, and an idle WebSocket keeps neither).
 
         Pipelined requests are served without waiting on the stream: the others get their turn
         between them.
@@ -69,7 +73,10 @@ class HttpConnection:
         linger, turn = False, Turn()
         try:
             while (request := await self._next_request()) is not None:
-                if not await self._serve(request):
+                served = await self._serve(request)
+                if isinstance(served, WebSocket):
+                    return served
+                if not served:
                     break
                 await turn.spend(len(request.body))
             linger = self._http.their_state is not h11.CLOSED
@@ -78,11 +85,12 @@ class HttpConnection:
         except h11.RemoteProtocolError as exc:
             await self._refuse(exc.error_status_hint)
             linger = True
-        finally:
-            await (self._stream.linger_close() if linger else self._stream.aclose())
+        await (self._stream.linger_close() if linger else self._stream.aclose())
+        return None
 
-    async def _serve(self, request: HttpRequest) -> bool:
-        """Answer one request; True when the connection can carry another."""
+    async def _serve(self, request: HttpRequest) -> bool | WebSocket:
+        """Answer one request; True when the connection can carry another, the WebSocket when
+        it became one."""
         if not self._driver.owns(request):
             await self._write(await self._answer_foreign(request), request.method)
             return self._next_cycle()
@@ -90,10 +98,9 @@ class HttpConnection:
         answer = await self._wait(request_id, self._driver.submit(request_id, request))
         if answer is None:
             return False
+        if isinstance(answer, Accepted):
+            return await self._upgrade(request, answer)
         try:
-            if isinstance(answer, Accepted):
-                await self._upgrade(request, answer)
-                return False
             await self._write(answer.response, request.method)
         finally:
             self._driver.answer_done()
@@ -212,15 +219,26 @@ class HttpConnection:
             return True
         return False
 
-    async def _upgrade(self, request: HttpRequest, answer: Accepted) -> None:
+    async def _upgrade(self, request: HttpRequest, answer: Accepted) -> WebSocket | bool:
+        """The WebSocket (whose end is the end of the answer), or False when there is none."""
         refusal = handshake_refusal(self._http)
         if refusal is None:
-            await run_websocket(
-                self._stream, self._http, request, answer, self._driver, deflate=self._deflate
+            websocket = await accept_websocket(
+                self._stream,
+                self._http,
+                request,
+                answer,
+                self._driver,
+                deflate=self._deflate,
+                spawn=self._spawn,
             )
-            return
-        self._driver.ws_closed(answer.event.request_id, error=True)
-        await self._write(HttpResponse(status=400, body=refusal.encode()), request.method)
+            return websocket if websocket is not None else False
+        try:
+            self._driver.ws_closed(answer.event.request_id, error=True)
+            await self._write(HttpResponse(status=400, body=refusal.encode()), request.method)
+        finally:
+            self._driver.answer_done()
+        return False
 
 
 _REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}

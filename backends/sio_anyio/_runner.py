@@ -9,9 +9,9 @@ is reached through :attr:`CoreRunner.driver`, the only object that calls it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Generic
+from typing import Any, Generic
 
 import anyio
 import anyio.abc
@@ -47,6 +47,7 @@ class CoreRunner(Generic[C]):
         self._stopped: anyio.Event | None = None
         self._app_tasks: Callable[[], AbstractAsyncContextManager[object]] = _no_app_tasks
         self._running = False
+        self._tasks: anyio.abc.TaskGroup | None = None  # while running
 
     def route_events(self, router: Callable[[Event], None]) -> None:
         """Hand session events to ``router`` during each pump, instead of to the handler.
@@ -83,9 +84,11 @@ class CoreRunner(Generic[C]):
             async with self._app_tasks(), anyio.create_task_group() as tasks:
                 tasks.start_soon(self.driver.timer.run)
                 tasks.start_soon(self._handlers.run)
+                self._tasks = tasks
                 try:
                     yield
                 finally:
+                    self._tasks = None
                     tasks.cancel_scope.cancel()
         finally:
             self._running = False
@@ -145,8 +148,18 @@ class CoreRunner(Generic[C]):
             self._options.fallback or not_found,
             deflate=self._options.per_message_deflate,
             read_timeout=self._options.read_timeout,
+            spawn=self._spawn,
         )
-        await connection.run()
+        websocket = await connection.run()
+        del connection  # an open WebSocket keeps nothing of its HTTP days
+        if websocket is not None:
+            await websocket.run()
+            await stream.linger_close()
+
+    def _spawn(self, function: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Start a helper of a connection (a WebSocket's writer) among the runner's tasks."""
+        if self._tasks is not None:
+            self._tasks.start_soon(function)
 
 
 @contextlib.asynccontextmanager

@@ -1,21 +1,22 @@
 """WebSocket connections: the 101 answer through h11, then wsproto frames in both directions.
 
 The core decided to accept the upgrade; this module only completes the handshake (RFC 6455
-section 4.2.2: ``Sec-WebSocket-Accept``, permessage-deflate when offered), then runs two
-loops over one stream: the reader joins fragments (never buffering past the core's cap) and
-answers pings; the writer drains the WebSocket's outbox. A clean close frame or EOF is
-reported as closed, a broken stream or a frame wsproto rejects as an error. The guards of
+section 4.2.2: ``Sec-WebSocket-Accept``, permessage-deflate when offered), then serves it in
+the connection's task: the reader joins fragments (never buffering past the core's cap) and
+answers pings; the core's output is written as the driver routes it, and a writer task is
+started only while the kernel will not take more. A clean close frame or EOF is reported as
+closed, a broken stream or a frame wsproto rejects as an error. The guards of
 :mod:`sio_anyio._ws_guards` refuse a message too large from its frame headers or while it
 inflates, before its bytes are held; the core then closes with 1009.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
-import anyio.abc
 import h11
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import (
@@ -33,7 +34,14 @@ from sio_anyio._driver import Accepted, Driver
 from sio_anyio._outbox import WsCommand
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_anyio._turns import Turn
-from sio_anyio._ws_frames import ForWsproto, FrameSplitter, Piece, shared_frame
+from sio_anyio._ws_frames import (
+    TOO_LARGE,
+    ForWsproto,
+    FrameSplitter,
+    MessageAssembler,
+    Piece,
+    shared_frame,
+)
 from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
@@ -89,7 +97,11 @@ def _switch_response(
     )
 
 
-async def run_websocket(
+Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
+"""Starts a task beside the connection's (the WebSocket's writer, when the kernel is full)."""
+
+
+async def accept_websocket(
     stream: ByteStream,
     http: h11.Connection,
     request: HttpRequest,
@@ -97,12 +109,14 @@ async def run_websocket(
     driver: Driver[TransportCore],
     *,
     deflate: bool,
-) -> None:
-    """Complete an accepted upgrade (see :func:`handshake_refusal` first), then serve it.
+    spawn: Spawn,
+) -> WebSocket | None:
+    """Complete an accepted upgrade (see :func:`handshake_refusal` first): the WebSocket to
+    serve, or None when the client left before the 101 went out (the core has heard of it).
 
-    :param deflate: accept permessage-deflate when the client offers it.
+    Nothing of the HTTP connection is kept: ``http`` is only read for the bytes that came
+    after the request. :param deflate: accept permessage-deflate when the client offers it.
     """
-    ws_id = accepted.event.request_id
     limit, verdict = driver.max_message_size, Verdict()
     extensions, extension_headers = (
         _negotiate_extensions(request, BoundedDeflate(limit, verdict)) if deflate else ([], [])
@@ -110,70 +124,25 @@ async def run_websocket(
     try:
         await stream.send(http.send(_switch_response(request, accepted, extension_headers)))
     except StreamGone as gone:
-        driver.ws_closed(ws_id, error=gone.error)
-        return
+        driver.ws_closed(accepted.event.request_id, error=gone.error)
+        driver.answer_done()
+        return None
     guards = [AnnouncedLength(limit, verdict), *extensions]
-    ws = Connection(ConnectionType.SERVER, guards)
     trailing = bytes(http.trailing_data[0])
-    await _WebSocket(
-        stream, ws, accepted, driver, verdict, shared_frames=not extensions, trailing=trailing
-    ).run()
+    return WebSocket(
+        stream,
+        guards,
+        accepted,
+        driver,
+        verdict,
+        shared_frames=not extensions,
+        trailing=trailing,
+        spawn=spawn,
+    )
 
 
-class _TooLarge(enum.Enum):
-    TOO_LARGE = "too large"
-
-
-TOO_LARGE = _TooLarge.TOO_LARGE
-
-
-class MessageAssembler:
-    """Joins the fragments of one message, keeping at most ``limit`` bytes.
-
-    Past the cap it drops the rest of the message and says so once (:data:`TOO_LARGE`); what
-    that means for the session is the core's decision.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._dropping = False
-
-    def feed(self, event: TextMessage | BytesMessage) -> str | bytes | _TooLarge | None:
-        """The complete message, :data:`TOO_LARGE`, or None while incomplete."""
-        overflowed = self._add(event.data)
-        if overflowed or not event.message_finished:
-            if event.message_finished:
-                self._reset()
-            return TOO_LARGE if overflowed else None
-        message = None if self._dropping else b"".join(self._parts)
-        self._reset()
-        if message is None or not isinstance(event, TextMessage):
-            return message
-        return message.decode("utf-8")
-
-    def _add(self, data: str | bytes | bytearray) -> bool:
-        """Keep ``data``; True when it is what crossed the cap."""
-        if self._dropping:
-            return False
-        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        self._size += len(chunk)
-        if self._size <= self._limit:
-            self._parts.append(chunk)
-            return False
-        self._dropping = True
-        self._parts.clear()
-        return True
-
-    def _reset(self) -> None:
-        self._parts.clear()
-        self._size = 0
-        self._dropping = False
-
-
-class _WebSocket:
-    """One open WebSocket: a reader task, and writes made by whoever produced the output.
+class WebSocket:
+    """One open WebSocket: its connection's task reads, whoever produced output writes it.
 
     The core's output is encoded and written the moment the driver routes it (from the pump,
     in whatever task called the core), as far as the kernel takes it without waiting. Only the
@@ -185,43 +154,59 @@ class _WebSocket:
     def __init__(
         self,
         stream: ByteStream,
-        ws: Connection,
+        guards: list[Extension],
         accepted: Accepted,
         driver: Driver[TransportCore],
         verdict: Verdict,
         *,
         shared_frames: bool,
         trailing: bytes,
+        spawn: Spawn,
     ) -> None:
         self._stream = stream
         self._verdict = verdict
+        self._guards = guards
+        # Without extensions the plain frames are cut and built here, and wsproto is only
+        # brought in for the first frame of another kind; with one, wsproto reads them all.
         self._shared_frames = shared_frames
-        self._trailing = trailing
-        # Without extensions the plain frames are cut here; with one, wsproto reads them all.
         self._splitter = FrameSplitter(driver.max_message_size) if shared_frames else None
-        self._ws = ws
+        self._wsproto = None if shared_frames else Connection(ConnectionType.SERVER, guards)
+        self._trailing = trailing
+        self._spawn = spawn
         self._id = accepted.event.request_id
         self._outbox = accepted.outbox
         self._flow = accepted.flow
         self._driver = driver
         self._assembler = MessageAssembler(driver.max_message_size)
-        self._tasks: anyio.abc.TaskGroup | None = None
+        self._scope: anyio.CancelScope | None = None
         self._waiting = bytearray()  # encoded, not taken by the kernel yet
         self._waiting_size = 0  # the core's count of the output in it
         self._closing = False  # a close frame is encoded: nothing may follow it
         self._ending = False  # the core's close: once written, the WebSocket ends
-        self._writer_done: anyio.Event | None = None  # while a writer task runs
+        self._writer: anyio.CancelScope | None = None  # while a writer task runs
+        self._writer_done: anyio.Event | None = None
         self._broken = False
+
+    @property
+    def _ws(self) -> Connection:
+        """wsproto's connection, made when first needed."""
+        if self._wsproto is None:
+            self._wsproto = Connection(ConnectionType.SERVER, self._guards)
+        return self._wsproto
 
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""
-        async with anyio.create_task_group() as tasks:
-            self._tasks = tasks
-            self._flow.bind(tasks.cancel_scope)
-            self._outbox.attach(self._write)
-            error = await self._read_loop(self._trailing)
-            self._driver.ws_closed(self._id, error=error)
-            tasks.cancel_scope.cancel()
+        try:
+            with anyio.CancelScope() as self._scope:
+                self._flow.bind(self._scope)
+                self._outbox.attach(self._write)
+                error = await self._read_loop(self._trailing)
+                self._driver.ws_closed(self._id, error=error)
+        finally:
+            self._broken = True  # nothing more is written
+            if self._writer is not None:
+                self._writer.cancel()
+            self._driver.answer_done()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -353,26 +338,29 @@ class _WebSocket:
 
     def _written(self, size: int) -> None:
         self._driver.ws_written(self._id, size)
-        if self._ending and not self._waiting and self._tasks is not None:
-            self._tasks.cancel_scope.cancel()  # the close frame is out: the WebSocket ends
+        if self._ending and not self._waiting and self._scope is not None:
+            self._scope.cancel()  # the close frame is out: the WebSocket ends
 
     def _start_writer(self) -> None:
-        if self._writer_done is None and self._tasks is not None:
+        if self._writer_done is None:
             self._writer_done = anyio.Event()
-            self._tasks.start_soon(self._write_waiting)
+            self._writer = anyio.CancelScope()  # the WebSocket's end cancels it
+            self._spawn(self._write_waiting)
 
     async def _write_waiting(self) -> None:
         """Write what the kernel did not take at once, as it makes room, until none is left."""
         try:
-            while self._waiting:
-                data, size = bytes(self._waiting), self._waiting_size
-                self._waiting.clear()
-                self._waiting_size = 0
-                await self._stream.send(data)
-                self._written(size)
+            with self._writer or anyio.CancelScope():
+                while self._waiting and not self._broken:
+                    data, size = bytes(self._waiting), self._waiting_size
+                    self._waiting.clear()
+                    self._waiting_size = 0
+                    await self._stream.send(data)
+                    self._written(size)
         except StreamGone:
             self._on_broken()
         finally:
+            self._writer = None
             done, self._writer_done = self._writer_done, None
             if done is not None:
                 done.set()
@@ -408,7 +396,7 @@ class _WebSocket:
         """
         if not self._shared_frames:
             return self._ws.send(_as_ws_message(message))
-        if self._ws.state is not ConnectionState.OPEN:
+        if self._wsproto is not None and self._wsproto.state is not ConnectionState.OPEN:
             raise LocalProtocolError("the WebSocket is closing")
         return shared_frame(message)
 

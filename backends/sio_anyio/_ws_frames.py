@@ -1,5 +1,7 @@
 """WebSocket frames at their cheapest: the client's cut apart here, the server's built here.
 
+What wsproto reads comes in fragments: :class:`MessageAssembler` joins them, up to the limit.
+
 Server frames are not masked, so without compression the frame of a message is the same bytes
 on every connection: :func:`shared_frame` builds it once, and a broadcast reuses it.
 
@@ -22,8 +24,10 @@ announces at most ``limit`` bytes.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 
+from wsproto.events import BytesMessage, TextMessage
 from wsproto.frame_protocol import FrameProtocol
 
 _FIN = 0x80
@@ -134,6 +138,58 @@ def _unmask(key: bytes, payload: bytes) -> bytes:
         return b""
     mask = (key * (size // 4 + 1))[:size]
     return (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(size, "big")
+
+
+class _TooLarge(enum.Enum):
+    TOO_LARGE = "too large"
+
+
+TOO_LARGE = _TooLarge.TOO_LARGE
+
+
+class MessageAssembler:
+    """Joins the fragments of one message, keeping at most ``limit`` bytes.
+
+    Past the cap it drops the rest of the message and says so once (:data:`TOO_LARGE`); what
+    that means for the session is the core's decision.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._dropping = False
+
+    def feed(self, event: TextMessage | BytesMessage) -> str | bytes | _TooLarge | None:
+        """The complete message, :data:`TOO_LARGE`, or None while incomplete."""
+        overflowed = self._add(event.data)
+        if overflowed or not event.message_finished:
+            if event.message_finished:
+                self._reset()
+            return TOO_LARGE if overflowed else None
+        message = None if self._dropping else b"".join(self._parts)
+        self._reset()
+        if message is None or not isinstance(event, TextMessage):
+            return message
+        return message.decode("utf-8")
+
+    def _add(self, data: str | bytes | bytearray) -> bool:
+        """Keep ``data``; True when it is what crossed the cap."""
+        if self._dropping:
+            return False
+        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self._size += len(chunk)
+        if self._size <= self._limit:
+            self._parts.append(chunk)
+            return False
+        self._dropping = True
+        self._parts.clear()
+        return True
+
+    def _reset(self) -> None:
+        self._parts.clear()
+        self._size = 0
+        self._dropping = False
 
 
 _PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])

@@ -46,6 +46,9 @@ else:  # at run time the default plays no part, and Python 3.10 to 3.12 have no 
 
 logger = logging.getLogger("sio_anyio")
 
+_NO_EVENTS: deque[Event] = deque(maxlen=0)
+"""The queue of a socket with no events waiting (shared: appending to it is never done)."""
+
 
 class Socket(EventEmitter, Generic[D]):
     """One client in one namespace. Extra attributes may be set on it freely.
@@ -88,7 +91,7 @@ class Socket(EventEmitter, Generic[D]):
         self._any_outgoing: list[Listener] = []
         self._rooms_when_leaving: frozenset[str] | None = None
         self._emit_timeout: float | None = None
-        self._inbox: deque[Event] = deque()  # its events not handled yet, oldest first
+        self._inbox: deque[Event] = _NO_EVENTS  # its events not handled yet, oldest first
         self._busy = True  # until its connection handlers have run (in the router's task)
 
     # -- state ----------------------------------------------------------------------------
@@ -248,6 +251,8 @@ class Socket(EventEmitter, Generic[D]):
         function answering an event costs no task switch. From the first await on, the rest
         of that event and the ones queued behind it are handled in a task of their own.
         """
+        if self._inbox is _NO_EVENTS:  # most sockets are idle: a queue only while it is used
+            self._inbox = deque()
         self._inbox.append(event)
         if not self._busy:
             self._busy = True
@@ -257,7 +262,7 @@ class Socket(EventEmitter, Generic[D]):
         """Handle queued events here until one must wait, or a turn's worth is done."""
         for _ in range(ITEMS_PER_TURN):
             if not self._inbox:
-                self._busy = False
+                self._inbox, self._busy = _NO_EVENTS, False
                 return
             steps = self._event_steps(self._inbox.popleft())
             awaiting = advance(steps)
@@ -288,7 +293,7 @@ class Socket(EventEmitter, Generic[D]):
         while self._inbox:
             await run_steps(self._event_steps(self._inbox.popleft()))
             await turn.spend()
-        self._busy = False
+        self._inbox, self._busy = _NO_EVENTS, False
 
     def _event_steps(self, event: Event) -> Steps[None]:
         if isinstance(event, EventReceived):

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from sio_anyio import EngineIOServer, Server
 from sio_anyio._timer import DeadlineTimer
-from sio_anyio._websocket import TOO_LARGE, MessageAssembler
+from sio_anyio._ws_frames import TOO_LARGE, MessageAssembler
 from wsproto.events import BytesMessage, TextMessage
 
 from sio_core.events import Event
