@@ -14,6 +14,8 @@ import anyio
 class ReadFlow:
     """Paused or not, for one WebSocket; the driver sets it, the reader waits on it."""
 
+    __slots__ = ("_aborted", "_resumed", "_scope")
+
     def __init__(self) -> None:
         self._resumed: anyio.Event | None = None  # set while paused
         self._scope: anyio.CancelScope | None = None

@@ -19,6 +19,8 @@ Writer = Callable[[WsCommand], None]
 class Outbox:
     """One WebSocket's output: kept until a writer is attached, then passed straight to it."""
 
+    __slots__ = ("_kept", "_writer")
+
     def __init__(self) -> None:
         self._kept: list[WsCommand] = []
         self._writer: Writer | None = None

@@ -48,6 +48,8 @@ class StreamGone(Exception):
 class ByteStream:
     """One accepted TCP connection (non-blocking); a reader and a writer may use it at once."""
 
+    __slots__ = ("_closed", "_emptied", "_sock", "_turn")
+
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
         self._sock = sock

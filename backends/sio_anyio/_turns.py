@@ -37,6 +37,8 @@ BYTES_PER_TURN = 65536
 class Turn:
     """The share of the event loop one task is using; :meth:`spend` after each item."""
 
+    __slots__ = ("_items", "_items_left", "_size", "_size_left")
+
     def __init__(self, items: int = ITEMS_PER_TURN, size: int = BYTES_PER_TURN) -> None:
         self._items = items
         self._size = size

@@ -151,6 +151,30 @@ class WebSocket:
     nothing is written while older bytes wait.
     """
 
+    __slots__ = (
+        "_assembler",
+        "_broken",
+        "_closing",
+        "_driver",
+        "_ending",
+        "_flow",
+        "_guards",
+        "_id",
+        "_outbox",
+        "_scope",
+        "_shared_frames",
+        "_spawn",
+        "_splitter",
+        "_stream",
+        "_trailing",
+        "_verdict",
+        "_waiting",
+        "_waiting_size",
+        "_writer",
+        "_writer_done",
+        "_wsproto",
+    )
+
     def __init__(
         self,
         stream: ByteStream,

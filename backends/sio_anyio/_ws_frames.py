@@ -53,6 +53,8 @@ Piece = str | bytes | ForWsproto
 class FrameSplitter:
     """Cuts a client's byte stream into messages and frames for wsproto (see the module)."""
 
+    __slots__ = ("_held", "_limit", "_wsproto_only")
+
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._held = b""  # the start of a frame not yet whole
@@ -153,6 +155,8 @@ class MessageAssembler:
     Past the cap it drops the rest of the message and says so once (:data:`TOO_LARGE`); what
     that means for the session is the core's decision.
     """
+
+    __slots__ = ("_dropping", "_limit", "_parts", "_size")
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
