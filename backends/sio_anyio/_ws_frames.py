@@ -28,7 +28,6 @@ import enum
 import functools
 
 from wsproto.events import BytesMessage, TextMessage
-from wsproto.frame_protocol import FrameProtocol
 
 _FIN = 0x80
 _RSV = 0x70
@@ -196,14 +195,12 @@ class MessageAssembler:
         self._dropping = False
 
 
-_PLAIN_FRAMES = FrameProtocol(client=False, extensions=[])
-
-
 def shared_frame(message: str | bytes) -> bytes:
-    """The unmasked, uncompressed frame of a whole message (cached: a broadcast reuses it).
+    """The unmasked, uncompressed frame of a whole message (RFC 6455 section 5.2).
 
-    Text and binary have caches of their own: ``"a"`` and ``b"a"`` hash alike, and comparing
-    them would be a BytesWarning.
+    Cached, so that a broadcast's one message object is framed once for all its recipients;
+    a miss costs little more than the header. Text and binary have caches of their own: ``"a"``
+    and ``b"a"`` hash alike, and comparing them would be a BytesWarning.
     """
     if isinstance(message, str):
         return _text_frame(message)
@@ -212,9 +209,18 @@ def shared_frame(message: str | bytes) -> bytes:
 
 @functools.lru_cache(maxsize=64)
 def _text_frame(message: str) -> bytes:
-    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
+    return _framed(_FIN | _TEXT, message.encode("utf-8"))
 
 
 @functools.lru_cache(maxsize=64)
 def _binary_frame(message: bytes) -> bytes:
-    return bytes(_PLAIN_FRAMES.send_data(message, fin=True))
+    return _framed(_FIN | _BINARY, message)
+
+
+def _framed(first: int, payload: bytes) -> bytes:
+    size = len(payload)
+    if size < 126:
+        return bytes((first, size)) + payload
+    if size <= 0xFFFF:
+        return bytes((first, 126)) + size.to_bytes(2, "big") + payload
+    return bytes((first, 127)) + size.to_bytes(8, "big") + payload

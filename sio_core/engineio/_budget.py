@@ -73,8 +73,18 @@ class OutputBudget:
         self._unwritten_total -= self.unwritten.pop(ws_id, 0)
 
     def flow_changed(self) -> bool:
-        """Update :attr:`paused` from the buffered bytes; True when it changed."""
-        buffered = self.buffered
-        paused = buffered > self.low_water if self.paused else buffered > self.high_water
-        changed, self.paused = paused != self.paused, paused
-        return changed
+        """Update :attr:`paused` from the buffered bytes; True when it changed.
+
+        Asked for every packet queued (a broadcast queues one per recipient): the common
+        answer, not paused and under the high-water mark, takes no more than a sum.
+        """
+        buffered = self.outbox.size + self._unwritten_total
+        if not self.paused:
+            if buffered <= self.high_water:
+                return False
+            self.paused = True
+            return True
+        if buffered > self.low_water:
+            return False
+        self.paused = False
+        return True

@@ -156,6 +156,12 @@ def test_a_server_frame_is_built_once_for_every_recipient() -> None:
     assert shared_frame('42["tick"]') is shared_frame('42["tick"]')
 
 
+@given(st.one_of(st.text(max_size=70_000), st.binary(max_size=70_000)))
+def test_a_server_frame_is_the_frame_wsproto_builds(message: str | bytes) -> None:
+    expected = FrameProtocol(client=False, extensions=[]).send_data(message, fin=True)
+    assert shared_frame(message) == bytes(expected)
+
+
 _messages = st.one_of(st.text(max_size=300), st.binary(max_size=300))
 
 
