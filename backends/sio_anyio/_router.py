@@ -2,9 +2,10 @@
 
 The driver calls :meth:`EventRouter.route` during its pump, so routing never waits and never
 changes the core: an event is put in the queue of the socket it concerns, handed to its
-connection, or settles an ack. A socket's life is a task of its own (:meth:`_run_socket`):
+connection, or settles an ack. A socket's admission is a task of its own (:meth:`_run_socket`):
 the namespace's middlewares decide (unless the core says a recovered socket skips them), the
-connection handlers run, then its events are handled one at a time, in order.
+connection handlers run, then the events that came meanwhile are handled; from then on the
+socket handles each event as it comes, one at a time, in order (see :mod:`sio_anyio.socket`).
 
 Cluster events go to the adapter (publishing, subscribing), or settle a request that waited
 for the other nodes; another server's ``server_side_emit`` runs the namespace's handlers of
