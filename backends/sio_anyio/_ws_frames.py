@@ -133,12 +133,24 @@ def _piece(frame: bytes) -> Piece | None:
 
 
 def _unmask(key: bytes, payload: bytes) -> bytes:
-    """XOR with the repeated key, as one big-integer operation (fast for any length)."""
+    """XOR with the repeated key, as big-integer operations (linear in the payload's size).
+
+    The key repeated over the payload is ``key`` times ``1 + 2**32 + 2**64 + ...``, cut to the
+    payload's length: a product and a shift, where spelling the repeated key out in bytes
+    and converting it would cost as much again as the payload itself.
+    """
     size = len(payload)
     if not size:
         return b""
-    mask = (key * (size // 4 + 1))[:size]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(size, "big")
+    words = (size + 3) // 4
+    mask = (int.from_bytes(key, "big") * _repeat(words)) >> (8 * (4 * words - size))
+    return (int.from_bytes(payload, "big") ^ mask).to_bytes(size, "big")
+
+
+@functools.lru_cache(maxsize=64)
+def _repeat(words: int) -> int:
+    """``1 + 2**32 + ... + 2**(32 * (words - 1))``: one 32-bit word repeated ``words`` times."""
+    return ((1 << (32 * words)) - 1) // 0xFFFFFFFF
 
 
 class _TooLarge(enum.Enum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sio_anyio._ws_frames import ForWsproto, FrameSplitter, shared_frame
+from sio_anyio._ws_frames import ForWsproto, FrameSplitter, _unmask, shared_frame
 from sio_anyio._ws_guards import AnnouncedLength, Verdict
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Event, Ping, TextMessage
@@ -160,6 +160,14 @@ def test_a_server_frame_is_built_once_for_every_recipient() -> None:
 def test_a_server_frame_is_the_frame_wsproto_builds(message: str | bytes) -> None:
     expected = FrameProtocol(client=False, extensions=[]).send_data(message, fin=True)
     assert shared_frame(message) == bytes(expected)
+
+
+@given(st.binary(min_size=4, max_size=4), st.binary(max_size=70_000))
+def test_unmasking_xors_each_byte_with_the_key_byte_at_its_position(
+    key: bytes, payload: bytes
+) -> None:
+    expected = bytes(byte ^ key[index % 4] for index, byte in enumerate(payload))
+    assert _unmask(key, payload) == expected
 
 
 _messages = st.one_of(st.text(max_size=300), st.binary(max_size=300))
