@@ -68,9 +68,15 @@ class ByteStream:
             return str(address[0]), int(address[1])
         return None
 
-    async def receive(self) -> bytes:
-        """Some bytes; never empty (the end of the stream raises :class:`StreamGone`)."""
-        if self._emptied:  # a read now would most likely fail: wait first
+    async def receive(self, turn: Turn | None = None) -> bytes:
+        """Some bytes; never empty (the end of the stream raises :class:`StreamGone`).
+
+        :param turn: the reading loop's (else the stream's own): a read that found its bytes
+            ready spends it by their size, a read that had to wait gives it back in full (see
+            :meth:`Turn.rest`).
+        """
+        waited = self._emptied
+        if waited:  # a read now would most likely fail: wait first
             await self._wait(anyio.wait_readable)
         while True:
             self._check_open()
@@ -78,13 +84,18 @@ class ByteStream:
                 data = self._sock.recv(_READ_SIZE)
             except BlockingIOError:
                 await self._wait(anyio.wait_readable)
+                waited = True
                 continue
             except OSError as exc:
                 raise StreamGone(error=True) from exc
             if not data:
                 raise StreamGone(error=False)
             self._emptied = len(data) < _READ_SIZE
-            await self._turn.spend(len(data))
+            turn = turn or self._turn
+            if waited:
+                turn.rest()
+            else:
+                await turn.spend(len(data))
             return data
 
     def send_now(self, data: bytes | memoryview) -> int:

@@ -252,7 +252,7 @@ class WebSocket:
                         self._driver.ws_message(self._id, piece)
                         await turn.spend(len(piece))
                 await self._flow.wait()  # backpressure: the client's output is not read
-                data = await self._stream.receive()
+                data = await self._stream.receive(turn)
         except StreamGone as gone:
             return gone.error
 

@@ -40,3 +40,27 @@ async def test_a_turn_ends_early_once_its_items_add_up_to_its_bytes() -> None:
     seen = await _observed_while(6, (60, 60, 0, 0, 200, 0))
     assert set(seen) <= {0, 2, 5, 6}, seen
     assert any(count in (2, 5) for count in seen), seen
+
+
+async def test_a_rest_gives_the_turn_back_in_full() -> None:
+    turn = Turn(items=2, size=100)
+    checkpoints = 0
+
+    async def count_checkpoints() -> None:
+        nonlocal checkpoints
+        while True:
+            checkpoints += 1
+            await anyio.lowlevel.checkpoint()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(count_checkpoints)
+        await anyio.lowlevel.checkpoint()
+        before = checkpoints
+        for _ in range(10):  # an item, then a wait: the loop of a client sending one at a time
+            await turn.spend()
+            turn.rest()
+        assert checkpoints == before  # it never had to yield on top of its waits
+        await turn.spend()
+        await turn.spend()
+        assert checkpoints == before + 1  # two items in a row without a rest: one yield
+        tasks.cancel_scope.cancel()
