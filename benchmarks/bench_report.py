@@ -273,7 +273,9 @@ def versions() -> dict[str, str]:
         package = BENCH / "node_modules" / name / "package.json"
         found[f"npm {name}"] = json.loads(package.read_text())["version"]
     commit = _run(["git", "rev-parse", "--short", "HEAD"])
-    dirty = _run(["git", "status", "--porcelain", "--untracked-files=no"])
+    # The run's own outputs (this page, its plots and results) do not make the code dirty.
+    outputs = [":!docs/benchmarks.md", ":!docs/benchmarks"]
+    dirty = _run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *outputs])
     found["sio-core commit"] = commit + (" (+ uncommitted changes)" if dirty else "")
     return found
 
