@@ -57,6 +57,7 @@ class EngineServer:
         self.config = config or EngineConfig()
         self._new_id = id_generator
         self._events: list[Event] = []
+        self._last_message: Packet | None = None
         self._sessions: dict[str, Session] = {}
         self._dirty: dict[str, Session] = {}
         self._deadlines: Deadlines[tuple[str, Timer]] = Deadlines()
@@ -153,10 +154,20 @@ class EngineServer:
 
         Text may not hold the record separator ``\\x1e``: long-polling could not frame it.
         """
+        packet = self._message(data)
+        session = self._sessions.get(sid)
+        return session is not None and session.queue(packet)
+
+    def _message(self, data: str | bytes) -> Packet:
+        """The MESSAGE packet of ``data``, checked once for all the sessions a broadcast sends
+        it to: they are sent the same object one after the other."""
+        last = self._last_message
+        if last is not None and last.data is data:
+            return last
         if isinstance(data, str) and SEPARATOR in data:
             raise LocalProtocolError("a text message cannot contain the record separator \\x1e")
-        session = self._sessions.get(sid)
-        return session is not None and session.queue(Packet(PacketType.MESSAGE, data))
+        packet = self._last_message = Packet(PacketType.MESSAGE, data)
+        return packet
 
     def close(self, sid: str) -> None:
         """Close session ``sid`` from the server side (``forced close``); its output is sent first.
