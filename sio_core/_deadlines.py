@@ -41,14 +41,8 @@ class Deadlines(Generic[K]):
 
     def next(self) -> float | None:
         """The earliest live deadline."""
-        heap = self._heap
-        if not heap:
-            return None
-        if self._live.get(heap[0][2]) != heap[0][0]:
-            self._drop_stale()
-            if not heap:
-                return None
-        return heap[0][0]
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
 
     def pop_due(self, now: float) -> Iterator[K]:
         """Yield (and disarm) each key due at ``now``, earliest first."""

@@ -368,13 +368,13 @@ class WebSocket:
     def _start_writer(self) -> None:
         if self._writer_done is None:
             self._writer_done = anyio.Event()
-            self._writer = anyio.CancelScope()  # the WebSocket's end cancels it
-            self._spawn(self._write_waiting)
+            scope = self._writer = anyio.CancelScope()  # the WebSocket's end cancels it
+            self._spawn(lambda: self._write_waiting(scope))
 
-    async def _write_waiting(self) -> None:
+    async def _write_waiting(self, scope: anyio.CancelScope) -> None:
         """Write what the kernel did not take at once, as it makes room, until none is left."""
         try:
-            with self._writer or anyio.CancelScope():
+            with scope:
                 while self._waiting and not self._broken:
                     data, size = bytes(self._waiting), self._waiting_size
                     self._waiting.clear()

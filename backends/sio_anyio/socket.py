@@ -2,9 +2,10 @@
 
 Ordering guarantee: the events of one socket are handled one at a time, in the order the client
 sent them. Each handler (middlewares first) finishes, awaits included, before the next event of
-that socket is handled; different sockets are handled concurrently. Handlers run at once, in
-the task that read the event, while they need no waiting (a plain function); from their first
-await on, in a task of the socket's own (:mod:`sio_anyio._steps`). Acks resolve apart from this
+that socket is handled; different sockets are handled concurrently. Handlers that are plain
+functions run at once, in the task that read the event; from the first one that returns an
+awaitable (an ``async def`` handler) on, that event and the ones behind it are handled in a
+task of the socket's own (:mod:`sio_anyio._steps`). Acks resolve apart from this
 queue, so a handler may ``await socket.emit_with_ack(...)`` without blocking its own answer.
 """
 
@@ -247,9 +248,10 @@ class Socket(EventEmitter, Generic[D]):
         """Take the next event of this socket (from the router, during the driver's pump).
 
         Unless older events are still being handled, it is handled as soon as the pump is
-        done, in the task that pumped, for as long as its handlers need no waiting: a plain
-        function answering an event costs no task switch. From the first await on, the rest
-        of that event and the ones queued behind it are handled in a task of their own.
+        done, in the task that pumped, for as long as its handlers are plain functions: one
+        answering an event costs no task switch. From the first handler that returns an
+        awaitable on (an ``async def`` one), that awaitable, the rest of that event and the
+        ones queued behind it are handled in a task of their own.
         """
         if self._inbox is _NO_EVENTS:  # most sockets are idle: a queue only while it is used
             self._inbox = deque()

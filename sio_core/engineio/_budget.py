@@ -78,7 +78,7 @@ class OutputBudget:
         Asked for every packet queued (a broadcast queues one per recipient): the common
         answer, not paused and under the high-water mark, takes no more than a sum.
         """
-        buffered = self.outbox.size + self._unwritten_total
+        buffered = self.buffered
         if not self.paused:
             if buffered <= self.high_water:
                 return False
