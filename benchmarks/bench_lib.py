@@ -112,6 +112,7 @@ def scenarios(echo_seconds: float) -> list[Scenario]:
         ),
         Scenario(key="connect-ws", args=("connect-ws", "--total", "1000"), timeout=60),
         Scenario(key="connect-upgrade", args=("connect-upgrade", "--total", "200"), timeout=60),
+        Scenario(key="cycle", args=("cycle", "--total", "500"), timeout=90),
         Scenario(key="echo-small", args=(*echo, "--size", "32"), timeout=echo_timeout),
         Scenario(key="echo-16k", args=(*echo, "--size", "16384"), timeout=echo_timeout),
         Scenario(

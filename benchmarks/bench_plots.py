@@ -16,14 +16,17 @@ Samples = dict[str, dict[str, list[float]]]
 THROUGHPUT = [
     ("connect-ws:conn_per_s", "connect WS-only: conn/s"),
     ("connect-upgrade:conn_per_s", "connect polling+upgrade: conn/s"),
+    ("cycle:cycles_per_s", "connect, echo, disconnect: cycles/s"),
     ("echo-small:acks_per_s", "echo 32 B: acks/s"),
     ("echo-16k:acks_per_s", "echo 16 KiB: acks/s"),
     ("binary-64k:acks_per_s", "echo 64 KiB binary: acks/s"),
     ("fanout:deliveries_per_s", "fan-out 200 x 1000: deliveries/s"),
+    ("cycle:server_ms_per_cycle", "connect, echo, disconnect: server CPU ms (lower is better)"),
 ]
 LATENCY = [
     ("connect-ws", "connect WS-only"),
     ("connect-upgrade", "connect polling+upgrade"),
+    ("cycle", "connect, echo, disconnect"),
     ("echo-small", "echo 32 B"),
     ("echo-16k", "echo 16 KiB"),
     ("binary-64k", "echo 64 KiB binary"),
@@ -48,17 +51,17 @@ def _colors(labels: list[str]) -> list[str]:
 
 
 def throughput(samples: Samples, path: Path) -> None:
-    figure, grid = plt.subplots(2, 3, figsize=(14, 8))
+    figure, grid = plt.subplots(2, 4, figsize=(18, 8))
     for axes, (key, title) in zip(grid.flat, THROUGHPUT, strict=True):
         _bars(axes, samples.get(key, {}), title)
-    figure.suptitle("Throughput, higher is better (median of runs, whiskers min-max)")
+    figure.suptitle("Throughput and CPU cost (median of runs, whiskers min-max)")
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
 
 
 def latency(samples: Samples, path: Path) -> None:
-    figure, grid = plt.subplots(2, 5, figsize=(18, 8))
+    figure, grid = plt.subplots(2, len(LATENCY), figsize=(3.6 * len(LATENCY), 8))
     for column, (scenario, title) in enumerate(LATENCY):
         for row, field in enumerate(("p50_ms", "p99_ms")):
             _bars(grid[row][column], samples.get(f"{scenario}:{field}", {}), f"{title}: {field}")

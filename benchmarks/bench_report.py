@@ -53,6 +53,13 @@ def _three(scenario: str, title: str, rate: str, unit: str) -> list[Metric]:
 METRICS = [
     *_three("connect-ws", "connect WS-only x1000 c50", "conn_per_s", "conn/s"),
     *_three("connect-upgrade", "connect polling+upgrade x200 c50", "conn_per_s", "conn/s"),
+    *_three("cycle", "connect, echo, disconnect x500 c50", "cycles_per_s", "cycles/s"),
+    Metric(
+        scenario="cycle",
+        field="server_ms_per_cycle",
+        label="connect, echo, disconnect x500 c50: server CPU ms per cycle",
+        higher_is_better=False,
+    ),
     *_three("echo-small", "echo 32 B, 50 clients", "acks_per_s", "acks/s"),
     *_three("echo-16k", "echo 16 KiB str, 50 clients", "acks_per_s", "acks/s"),
     *_three("binary-64k", "echo 64 KiB bytes, 50 clients", "acks_per_s", "acks/s"),

@@ -2,7 +2,7 @@
 //
 //   node benchmarks/load.mjs SCENARIO --url http://127.0.0.1:3000 [--pid SERVER_PID] [options]
 //
-// Scenarios: connect-ws, connect-upgrade, echo, fanout, memory (see each function below).
+// Scenarios: connect-ws, connect-upgrade, cycle, echo, fanout, memory (see each function below).
 // Prints ONE JSON line on stdout: the scenario's numbers, plus `loadgen_cpu` (this process's own
 // CPU over the measured window, in cores: past 0.9 the generator, not the server, may be the
 // limit) and `server_cpu` (the server's CPU from /proc/PID/stat over the same window).
@@ -80,13 +80,13 @@ function cpuWindow() {
   };
 }
 
-function connect(transports, { upgraded = false } = {}) {
+function connect(transports, { upgraded = false, upgrade = upgraded } = {}) {
   const socket = io(URL_, {
     transports,
     forceNew: true,
     reconnection: false,
     timeout: WAIT_MS,
-    upgrade: upgraded,
+    upgrade,
   });
   const started = performance.now();
   const ready = new Promise((resolve, reject) => {
@@ -140,6 +140,43 @@ async function connectScenario(upgraded) {
   });
   const cpu = window();
   return { total, concurrency, conn_per_s: total / cpu.wall_s, ...latencyStats(latencies), ...cpu };
+}
+
+/**
+ * cycle: what a short-lived client does, over and over: connect with the client's defaults
+ * (long-polling, upgraded to WebSocket in the background), emit one event and wait for its
+ * ack, disconnect.
+ */
+async function cycleScenario() {
+  const total = Number(args.total ?? 500);
+  const concurrency = Number(args.concurrency ?? 50);
+  const latencies = [];
+  let mismatches = 0;
+  const window = cpuWindow();
+  await pool(total, concurrency, async () => {
+    const started = performance.now();
+    const { socket } = await connect(["polling", "websocket"], { upgrade: true });
+    try {
+      const answer = await socket.timeout(WAIT_MS).emitWithAck("echo", "cycle");
+      if (answer !== "cycle") mismatches++;
+    } finally {
+      socket.close();
+    }
+    latencies.push(performance.now() - started);
+  });
+  const cpu = window();
+  // The client, not the server, is often the limit here: the server's CPU per cycle tells
+  // the servers apart even then.
+  const serverMs = cpu.server_cpu === null ? null : (cpu.server_cpu * cpu.wall_s * 1000) / total;
+  return {
+    total,
+    concurrency,
+    cycles_per_s: total / cpu.wall_s,
+    server_ms_per_cycle: serverMs,
+    mismatches,
+    ...latencyStats(latencies),
+    ...cpu,
+  };
 }
 
 function echoPayload(size, binary) {
@@ -273,6 +310,7 @@ async function memoryScenario() {
 const SCENARIOS = {
   "connect-ws": () => connectScenario(false),
   "connect-upgrade": () => connectScenario(true),
+  cycle: cycleScenario,
   echo: echoScenario,
   fanout: fanoutScenario,
   memory: memoryScenario,

@@ -62,7 +62,15 @@ def summary(result: dict[str, Any]) -> str:
     """One short progress line for a scenario's result."""
     if "error" in result:
         return "ERROR " + str(result["error"]).splitlines()[0][:120]
-    keys = ("conn_per_s", "acks_per_s", "deliveries_per_s", "kib_per_conn", "p50_ms")
+    keys = (
+        "conn_per_s",
+        "cycles_per_s",
+        "server_ms_per_cycle",
+        "acks_per_s",
+        "deliveries_per_s",
+        "kib_per_conn",
+        "p50_ms",
+    )
     shown = [f"{key}={result[key]:.1f}" for key in keys if result.get(key) is not None]
     return " ".join([*shown, f"loadgen_cpu={result.get('loadgen_cpu', 0):.2f}"])
 
