@@ -40,7 +40,9 @@ class Deadlines(Generic[K]):
         return self._live.get(key)
 
     def next(self) -> float | None:
-        """The earliest live deadline."""
+        """The earliest live deadline (asked after every input: most often, none is set)."""
+        if not self._heap:
+            return None
         self._drop_stale()
         return self._heap[0][0] if self._heap else None
 

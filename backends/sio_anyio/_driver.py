@@ -227,44 +227,45 @@ class Driver(Generic[C]):
     def _pump(self, now: float | None = None) -> None:
         """Drain the core; ``now`` is the time of the input that started it, when there was one
         (what is written meanwhile is reported at that time: reading the clock costs more than
-        the microseconds it would add)."""
+        the microseconds it would add).
+
+        Each round routes what the core said since it was last called, or else reports
+        writes, or else runs one callback, until none of that is left. The core is asked for
+        its events again only once something called it: routing seldom does (a reply nobody
+        waits for any more closes its WebSocket), callbacks often do.
+        """
         if self._pumping:
             self._stale = True  # a callback of the running pump called the core: it drains it
             return
         self._pumping, self._now, self._stale = True, now, True
+        core, route, after = self._core, self._route, self._after
         try:
-            while self._pump_step():
-                pass
+            while True:
+                if self._stale:
+                    self._stale = False
+                    for event in core.events():
+                        route(event)
+                elif self._written:
+                    self._report_written()
+                elif after:
+                    after.popleft()()
+                else:
+                    break
         finally:
             self._pumping = False
-        self.timer.rearm(self._core.next_deadline())
+        self.timer.rearm(core.next_deadline())
 
-    def _pump_step(self) -> bool:
-        """Route what the core said since it was last called, or else report writes, or else
-        run one callback; False when none of that is left.
-
-        The core is asked for its events again only once something called it: routing seldom
-        does (a reply nobody waits for any more closes its WebSocket), callbacks often do.
-        """
-        if self._stale:
-            self._stale = False
-            for event in self._core.events():
-                self._route(event)
-            return True
-        if self._written:
-            written, self._written = self._written, {}
-            now = self._now = anyio.current_time() if self._now is None else self._now
-            for ws_id, size in written.items():
-                self._core.ws_written(ws_id, size, now)
-            self._stale = True
-            return True
-        if self._after:
-            self._after.popleft()()
-            return True
-        return False
+    def _report_written(self) -> None:
+        written, self._written = self._written, {}
+        now = self._now = anyio.current_time() if self._now is None else self._now
+        for ws_id, size in written.items():
+            self._core.ws_written(ws_id, size, now)
+        self._stale = True
 
     def _route(self, event: Event) -> None:
-        if isinstance(event, HttpResponseReady):
+        if type(event) is WebSocketDataReady:  # by far the most frequent
+            self._to_websocket(event.ws_id, event)
+        elif isinstance(event, HttpResponseReady):
             self._answer(event.request_id, event)
         elif isinstance(event, WebSocketAccepted):
             outbox = self._outboxes[event.request_id] = Outbox()

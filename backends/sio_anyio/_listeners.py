@@ -6,7 +6,6 @@ uncaught exception in one Node handler does not stop the others.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import logging
@@ -54,12 +53,21 @@ def _takes_ack(listener: Listener) -> bool:
         return False
 
 
-@dataclasses.dataclass(frozen=True, slots=True, eq=False)
-class _Entry:
-    """One registration: a listener may be registered several times, each one on its own."""
+class _Once:
+    """A ``once`` registration; a plain one is stored as the bare listener (most are plain, and
+    a socket may hold many)."""
 
-    listener: Listener
-    once: bool
+    __slots__ = ("listener",)
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+
+
+_Item = Listener | _Once
+
+
+def _listener_of(item: _Item) -> Listener:
+    return item.listener if isinstance(item, _Once) else item
 
 
 class Listeners:
@@ -70,8 +78,11 @@ class Listeners:
     ``once`` listener is unregistered as that emit begins, so it runs at most once.
     """
 
+    __slots__ = ("_by_event", "_had_once")
+
     def __init__(self) -> None:
-        self._by_event: dict[str, list[_Entry]] = {}
+        self._by_event: dict[str, list[_Item]] = {}
+        self._had_once = False  # until a ``once`` comes, an emit need not look for them
 
     def add(
         self, event: str, listener: Listener, *, once: bool = False, first: bool = False
@@ -79,7 +90,8 @@ class Listeners:
         """Register ``listener`` for ``event`` (for its next emit only, with ``once``), after
         the others, or before them with ``first``."""
         entries = self._by_event.setdefault(event, [])
-        entries.insert(0 if first else len(entries), _Entry(listener, once))
+        self._had_once = self._had_once or once
+        entries.insert(0 if first else len(entries), _Once(listener) if once else listener)
 
     def remove(self, event: str, listener: Listener | None = None) -> None:
         """Unregister the latest registration of ``listener``, or every listener of ``event``."""
@@ -87,7 +99,7 @@ class Listeners:
         if listener is None:
             entries.clear()
         for index in range(len(entries) - 1, -1, -1):
-            if entries[index].listener == listener:
+            if _listener_of(entries[index]) == listener:
                 del entries[index]
                 break
         if not entries:
@@ -102,36 +114,38 @@ class Listeners:
 
     def get(self, event: str) -> list[Listener]:
         """The listeners of ``event``, in call order (a copy; ``once`` ones included)."""
-        return [entry.listener for entry in self._by_event.get(event, ())]
+        return [_listener_of(item) for item in self._by_event.get(event, ())]
 
     def take(self, event: str) -> list[Listener]:
         """The listeners one emit of ``event`` calls, in order; its ``once`` ones leave now."""
         entries = self._by_event.get(event)
         if not entries:
             return []
-        if any(entry.once for entry in entries):
-            kept = [entry for entry in entries if not entry.once]
+        if not self._had_once:
+            return entries[:]  # type: ignore[return-value]  # no _Once was ever stored
+        if any(type(item) is _Once for item in entries):
+            kept = [item for item in entries if type(item) is not _Once]
             if kept:
                 self._by_event[event] = kept
             else:
                 del self._by_event[event]
-        return [entry.listener for entry in entries]
+        return [_listener_of(item) for item in entries]
 
     def raw(self, event: str) -> list[Listener]:
         """The listeners of ``event``, each ``once`` one wrapped to unregister itself first."""
         return [
-            functools.partial(self._once, event, entry) if entry.once else entry.listener
-            for entry in self._by_event.get(event, ())
+            functools.partial(self._once, event, item) if isinstance(item, _Once) else item
+            for item in self._by_event.get(event, ())
         ]
 
-    async def _once(self, event: str, entry: _Entry, *args: Any, **kwargs: Any) -> Any:
+    async def _once(self, event: str, item: _Once, *args: Any, **kwargs: Any) -> Any:
         entries = self._by_event.get(event, [])
-        if entry not in entries:
+        if not any(entry is item for entry in entries):
             return None  # another emit called it already
-        entries.remove(entry)
+        entries[:] = [entry for entry in entries if entry is not item]
         if not entries:
             self._by_event.pop(event, None)
-        return await call(entry.listener, *args, **kwargs)
+        return await call(item.listener, *args, **kwargs)
 
     async def emit(self, event: str, *args: Any) -> None:
         """Call every listener of ``event`` in order, logging failures."""

@@ -25,10 +25,14 @@ T = TypeVar("T")
 Steps = Generator[Awaitable[Any], Any, T]
 
 
+# What handlers most often return, none of them awaitable: the full test is slower.
+_NEVER_AWAITABLE = frozenset({type(None), bool, int, float, str, bytes, list, dict, tuple})
+
+
 def call_steps(listener: Callable[..., Any], *args: Any, **kwargs: Any) -> Steps[Any]:
     """Call a sync or async listener; its result (awaited, when it is an awaitable)."""
     result = listener(*args, **kwargs)
-    if inspect.isawaitable(result):
+    if type(result) not in _NEVER_AWAITABLE and inspect.isawaitable(result):
         result = yield result
     return result
 

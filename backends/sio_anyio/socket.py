@@ -298,9 +298,12 @@ class Socket(EventEmitter, Generic[D]):
         self._inbox, self._busy = _NO_EVENTS, False
 
     def _event_steps(self, event: Event) -> Steps[None]:
-        if isinstance(event, EventReceived):
-            yield from self._on_event(event)
-        elif isinstance(event, SocketErrored):
+        if type(event) is EventReceived:  # most events: one generator less
+            return self._on_event(event)
+        return self._lifecycle_steps(event)
+
+    def _lifecycle_steps(self, event: Event) -> Steps[None]:
+        if isinstance(event, SocketErrored):
             yield from self._listeners.emit_steps("error", RuntimeError(event.message))
         elif isinstance(event, SocketDisconnecting):
             self.connected = False
@@ -312,13 +315,14 @@ class Socket(EventEmitter, Generic[D]):
 
     def _on_event(self, received: EventReceived) -> Steps[None]:
         args = list(received.args)
-        try:
-            for middleware in list(self._middlewares):
-                yield from call_steps(middleware, received.event, args)
-        except Exception as error:
-            yield from self._listeners.emit_steps("error", error)
-            return
-        for listener in list(self._any):
+        if self._middlewares:
+            try:
+                for middleware in list(self._middlewares):
+                    yield from call_steps(middleware, received.event, args)
+            except Exception as error:
+                yield from self._listeners.emit_steps("error", error)
+                return
+        for listener in list(self._any) if self._any else ():
             yield from call_logged_steps(listener, received.event, *args)
         handlers = self._listeners.take(received.event)
         if received.ack_id is None:

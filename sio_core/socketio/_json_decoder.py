@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from typing import Any
 
 from sio_core.errors import DisconnectReason, RemoteProtocolError
@@ -40,8 +41,16 @@ class _Header:
     payload: str
 
 
+# An EVENT or ACK to the main namespace, the header of most messages: read in one match.
+_MAIN_NSP_EVENT_OR_ACK = re.compile(r"[23]([0-9]*)\[")
+
+
 def _parse_header(text: str, max_attachments: int) -> _Header:
     """Split a text message into its header fields and its (still undecoded) JSON payload."""
+    common = _MAIN_NSP_EVENT_OR_ACK.match(text)
+    if common is not None:
+        start = common.end() - 1
+        return _Header(TYPE_BY_CHAR[text[0]], 0, "/", _ack_id(common[1]), text[start:])
     kind = TYPE_BY_CHAR.get(text[:1])
     if kind is None:
         raise _remote(f"unknown packet type {text[:1]!r}" if text else "empty packet")
@@ -78,12 +87,15 @@ def _read_namespace(text: str, pos: int) -> tuple[str, int]:
 def _read_ack_id(text: str, pos: int) -> tuple[int | None, int]:
     match = DIGITS.match(text, pos)
     assert match is not None  # "[0-9]*" matches everywhere, if only the empty string
-    digits = match.group()
+    return _ack_id(match.group()), match.end()
+
+
+def _ack_id(digits: str) -> int | None:
     if not digits:
-        return None, pos
+        return None
     if len(digits) > MAX_ACK_ID_DIGITS or int(digits) > MAX_ACK_ID:
         raise _remote(f"ack id {digits[:20]}... is out of range")
-    return int(digits), match.end()
+    return int(digits)
 
 
 def _finite_float(text: str) -> float:

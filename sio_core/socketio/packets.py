@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from sio_core.errors import EncodeError, LocalProtocolError
@@ -91,7 +91,25 @@ def _header(kind: PacketType, attachments: int, nsp: str, ack_id: int | None) ->
     return "".join(parts)
 
 
-_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def _no_default(value: object) -> object:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _plain_json_encoder() -> Callable[[object], str]:
+    """Compact JSON by the C encoder, made once (``JSONEncoder.encode`` makes one per call,
+    which costs more than encoding a small event does). It does not check for cycles: a cyclic
+    value ends in RecursionError, and the long way then names the problem."""
+    make: Callable[..., Callable[[object, int], Sequence[str]]] | None
+    make = getattr(json.encoder, "c_make_encoder", None)  # typeshed does not declare it
+    if make is None:  # an interpreter without the C accelerator
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return encoder.encode
+    chunks = make(None, _no_default, json.encoder.encode_basestring, None, ":", ",", *_FLAGS)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_FLAGS = (False, False, False)  # sort_keys, skipkeys, allow_nan
+_plain_json = _plain_json_encoder()
 
 
 def _dump_json(data: object, attachments: list[bytes], binary_allowed: bool) -> str:
@@ -102,7 +120,7 @@ def _dump_json(data: object, attachments: list[bytes], binary_allowed: bool) -> 
     data is plain JSON, though: it is first tried without the hook, in one pass of the C encoder.
     """
     try:
-        return _escape_lone_surrogates(_PLAIN_JSON.encode(data))
+        return _escape_lone_surrogates(_plain_json(data))
     except (TypeError, ValueError, RecursionError):
         pass  # bytes to move out, a mapping to copy, or an error to name: the long way
 
