@@ -10,6 +10,26 @@ import dataclasses
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
+# Header names and values, and query parameters, that most requests share: a request keeps
+# these objects instead of copies of its own (a socket keeps its request's headers and query for
+# ``socket.handshake``: thousands of sockets kept thousands of "connection" or "websocket").
+_SHARED = {
+    text: text
+    for text in (
+        *("accept", "accept-encoding", "accept-language", "authorization", "cache-control"),
+        *("connection", "content-length", "content-type", "cookie", "host", "origin", "pragma"),
+        *("referer", "sec-websocket-extensions", "sec-websocket-key", "sec-websocket-protocol"),
+        *("sec-websocket-version", "upgrade", "user-agent", "x-forwarded-for"),
+        *("13", "Upgrade", "upgrade", "websocket", "keep-alive", "close", "*/*", "no-cache"),
+        *("gzip, deflate", "gzip, deflate, br", "permessage-deflate; client_max_window_bits"),
+        *("EIO", "4", "transport", "websocket", "polling"),  # and the handshake's query
+    )
+}
+
+
+def _shared(text: str) -> str:
+    return _SHARED.get(text, text)
+
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class HttpRequest:
@@ -42,7 +62,7 @@ class HttpRequest:
     ) -> HttpRequest:
         """Build a request from a raw request target such as ``/engine.io/?EIO=4``."""
         path, _, query = target.partition("?")
-        lowered = tuple((name.lower(), value) for name, value in headers)
+        lowered = tuple((_shared(name.lower()), _shared(value)) for name, value in headers)
         return cls(method=method.upper(), path=path, query_string=query, headers=lowered, **kwargs)  # type: ignore[arg-type]
 
     @property
@@ -52,7 +72,8 @@ class HttpRequest:
 
     def query(self) -> dict[str, str]:
         """The query parameters (the last value wins when a name repeats)."""
-        return dict(parse_qsl(self.query_string, keep_blank_values=True))
+        pairs = parse_qsl(self.query_string, keep_blank_values=True)
+        return {_shared(name): _shared(value) for name, value in pairs}
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""

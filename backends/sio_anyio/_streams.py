@@ -75,15 +75,17 @@ class ByteStream:
             ready spends it by their size, a read that had to wait gives it back in full (see
             :meth:`Turn.rest`).
         """
-        waited = self._emptied
-        if waited:  # a read now would most likely fail: wait first
-            await self._wait(anyio.wait_readable)
+        waited = self._emptied  # then a read now would most likely fail: wait first
         while True:
+            if waited:
+                try:  # awaited right here, not in a helper: an idle connection waits here,
+                    await anyio.wait_readable(self._sock)  # and each frame costs memory
+                except (anyio.ClosedResourceError, OSError) as exc:
+                    raise StreamGone(error=not self._closed) from exc
             self._check_open()
             try:
                 data = self._sock.recv(_READ_SIZE)
             except BlockingIOError:
-                await self._wait(anyio.wait_readable)
                 waited = True
                 continue
             except OSError as exc:

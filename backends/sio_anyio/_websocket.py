@@ -13,7 +13,7 @@ inflates, before its bytes are held; the core then closes with 1009.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import anyio
@@ -127,11 +127,10 @@ async def accept_websocket(
         driver.ws_closed(accepted.event.request_id, error=gone.error)
         driver.answer_done()
         return None
-    guards = [AnnouncedLength(limit, verdict), *extensions]
     trailing = bytes(http.trailing_data[0])
     return WebSocket(
         stream,
-        guards,
+        extensions,
         accepted,
         driver,
         verdict,
@@ -157,8 +156,8 @@ class WebSocket:
         "_closing",
         "_driver",
         "_ending",
+        "_extensions",
         "_flow",
-        "_guards",
         "_id",
         "_outbox",
         "_scope",
@@ -178,7 +177,7 @@ class WebSocket:
     def __init__(
         self,
         stream: ByteStream,
-        guards: list[Extension],
+        extensions: list[Extension],
         accepted: Accepted,
         driver: Driver[TransportCore],
         verdict: Verdict,
@@ -188,20 +187,20 @@ class WebSocket:
         spawn: Spawn,
     ) -> None:
         self._stream = stream
+        self._driver = driver
         self._verdict = verdict
-        self._guards = guards
+        self._extensions: Sequence[Extension] = extensions or ()  # shared when there are none
         # Without extensions the plain frames are cut and built here, and wsproto is only
         # brought in for the first frame of another kind; with one, wsproto reads them all.
         self._shared_frames = shared_frames
         self._splitter = FrameSplitter(driver.max_message_size) if shared_frames else None
-        self._wsproto = None if shared_frames else Connection(ConnectionType.SERVER, guards)
+        self._wsproto = None if shared_frames else self._connection()
         self._trailing = trailing
         self._spawn = spawn
         self._id = accepted.event.request_id
         self._outbox = accepted.outbox
         self._flow = accepted.flow
-        self._driver = driver
-        self._assembler = MessageAssembler(driver.max_message_size)
+        self._assembler: MessageAssembler | None = None  # until a wsproto message comes
         self._scope: anyio.CancelScope | None = None
         self._waiting = bytearray()  # encoded, not taken by the kernel yet
         self._waiting_size = 0  # the core's count of the output in it
@@ -215,8 +214,15 @@ class WebSocket:
     def _ws(self) -> Connection:
         """wsproto's connection, made when first needed."""
         if self._wsproto is None:
-            self._wsproto = Connection(ConnectionType.SERVER, self._guards)
+            self._wsproto = self._connection()
         return self._wsproto
+
+    def _connection(self) -> Connection:
+        """wsproto's connection, with its guards (made only with it: most WebSockets never
+        need either)."""
+        limit = self._driver.max_message_size
+        guards = [AnnouncedLength(limit, self._verdict), *self._extensions]
+        return Connection(ConnectionType.SERVER, guards)
 
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""
@@ -310,6 +316,8 @@ class WebSocket:
             return gone.error
 
     def _on_fragment(self, event: TextMessage | BytesMessage) -> None:
+        if self._assembler is None:
+            self._assembler = MessageAssembler(self._driver.max_message_size)
         message = self._assembler.feed(event)
         if message is TOO_LARGE:
             self._driver.ws_too_large(self._id)

@@ -140,7 +140,7 @@ class Intake:
         if self._recovery is None:
             self._sockets.ask(client, self._new_id(), nsp, handshake)
             return
-        client.restoring.add(nsp)
+        client.restoring |= {nsp}
         answer = functools.partial(self._restored, client, nsp, handshake)
         self._recovery.restore(nsp, auth, self._now(), answer)
 
@@ -149,7 +149,7 @@ class Intake:
     ) -> None:
         """The session a CONNECT asked back, or None: the socket comes back, or a fresh one
         waits for its decision. If the connection ended meanwhile, the session is kept again."""
-        client.restoring.discard(nsp)
+        client.restoring -= {nsp}
         if self._sockets.client(client.sid) is not client:
             if restored is not None and self._recovery is not None:
                 self._recovery.keep(nsp, restored.session, self._now())

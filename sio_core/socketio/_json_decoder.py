@@ -111,6 +111,8 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+_JSON = json.JSONDecoder(parse_float=_finite_float, parse_constant=_refuse_constant)
+
 _Slot = tuple[Any, Any, int]
 """Where a placeholder sits: (list or dict holding it, index or key, attachment number)."""
 
@@ -178,7 +180,7 @@ class Decoder:
         if max_attachments < 0:
             raise ValueError("max_attachments must not be negative")
         self._max_attachments = max_attachments
-        self._json = json.JSONDecoder(parse_float=_finite_float, parse_constant=_refuse_constant)
+        self._json = _JSON  # stateless: one for every connection
         self._pending: _Reassembly | None = None
 
     @property
