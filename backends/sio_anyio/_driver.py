@@ -155,7 +155,11 @@ class Driver(Generic[C]):
             self._feed(lambda now: self._core.request_aborted(request_id, now))
 
     def ws_message(self, ws_id: int, message: str | bytes) -> None:
-        self._feed(lambda now: self._core.receive_ws_message(ws_id, message, now))
+        now = anyio.current_time()  # spelled out, unlike the others: every message comes here
+        try:
+            self._core.receive_ws_message(ws_id, message, now)
+        finally:
+            self._pump(now)
 
     def ws_too_large(self, ws_id: int) -> None:
         self._feed(lambda now: self._core.ws_message_too_large(ws_id, now))

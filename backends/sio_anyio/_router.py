@@ -81,7 +81,9 @@ class EventRouter:
 
     def route(self, event: Event) -> None:
         """Route one core event; called during the pump: it never waits nor changes the core."""
-        if isinstance(event, SocketConnecting):
+        if type(event) is EventReceived:  # most events
+            self._to_socket(event.socket_id, event)
+        elif isinstance(event, SocketConnecting):
             self._start_socket(event)
         elif isinstance(event, EventReceived | SocketErrored | SocketDisconnecting):
             self._to_socket(event.socket_id, event)

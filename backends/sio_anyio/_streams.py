@@ -100,7 +100,7 @@ class ByteStream:
                 await turn.spend(len(data))
             return data
 
-    def send_now(self, data: bytes | memoryview) -> int:
+    def send_now(self, data: bytes | bytearray | memoryview) -> int:
         """Write what the kernel takes at once, without waiting; how many bytes that was."""
         self._check_open()
         try:

@@ -350,7 +350,7 @@ class WebSocket:
         self._closing = isinstance(event, CloseConnection)
         self._output(data, 0)
 
-    def _output(self, data: bytes, size: int) -> None:
+    def _output(self, data: bytes | bytearray, size: int) -> None:
         """Write ``data`` now as far as the kernel takes it; the rest goes to a writer task."""
         if self._broken:
             return
@@ -409,13 +409,16 @@ class WebSocket:
         self._waiting.clear()
         self._flow.resume()  # even a paused reader
 
-    def _encode(self, command: WsCommand) -> tuple[bytes, bool]:
+    def _encode(self, command: WsCommand) -> tuple[bytes | bytearray, bool]:
         """The bytes of the frames ``command`` asks for; True when it closes."""
         try:
             if not isinstance(command, WebSocketDataReady):
                 close = CloseConnection(code=command.code, reason=command.reason)
                 return self._ws.send(close), True
-            return b"".join([self._frame(message) for message in command.messages]), False
+            messages = command.messages
+            if len(messages) == 1:
+                return self._frame(messages[0]), False
+            return b"".join([self._frame(message) for message in messages]), False
         except LocalProtocolError:
             logger.debug("not sending any more: the WebSocket is closing")
             return b"", False

@@ -332,15 +332,15 @@ class Socket(EventEmitter, Generic[D]):
             yield from self._answer(handlers, args, received.ack_id)
 
     def _answer(self, handlers: list[Listener], args: list[Any], ack_id: int) -> Steps[None]:
-        ack = Ack(self._context, self.id, self._record, ack_id)
         first, *others = handlers
         try:
             if wants_ack(first):
+                ack = Ack(self._context, self.id, self._record, ack_id)
                 yield from call_steps(first, *args, ack=ack)
             else:
                 answer = yield from call_steps(first, *args)
                 try:
-                    ack(*_as_ack_args(answer))
+                    _send_answer(self._context, self.id, self._record, ack_id, answer)
                 except EncodeError:
                     logger.exception("the answer handler %r returned cannot be sent", first)
         except Exception:
@@ -370,9 +370,19 @@ class Ack:
     def __call__(self, *args: Any) -> None:
         if self.sent:
             return
-        socket_id, record, ack_id = self._socket_id, self._record, self._ack_id
-        self._context.command(lambda core: _answer_if_there(core, socket_id, record, ack_id, args))
+        _send_answer(self._context, self._socket_id, self._record, self._ack_id, args)
         self.sent = True
+
+
+def _send_answer(
+    context: Context, socket_id: str, record: object, ack_id: int, answer: Any
+) -> None:
+    """Send ``answer``: a tuple is the ack's arguments, None none, anything else the one."""
+    if answer is None:
+        args: tuple[Any, ...] = ()
+    else:
+        args = answer if isinstance(answer, tuple) else (answer,)
+    context.command(lambda core: _answer_if_there(core, socket_id, record, ack_id, args))
 
 
 def _answer_if_there(
@@ -383,13 +393,6 @@ def _answer_if_there(
     since the reconnection carry new ids, and the ones it asked before are no longer owed."""
     if record is not None and core.socket(socket_id) is record:
         core.ack(socket_id, ack_id, args)
-
-
-def _as_ack_args(result: Any) -> tuple[Any, ...]:
-    """A handler's return value as ack arguments: a tuple spreads, None sends none."""
-    if result is None:
-        return ()
-    return result if isinstance(result, tuple) else (result,)
 
 
 def _set_data(core: SocketServer, socket_id: str, value: Any) -> None:

@@ -57,7 +57,10 @@ class WebSocketDataReady(Event):
     def size(self) -> int:
         """What the messages weigh against the session's output limit: text in characters,
         binary in bytes. The backend reports it back with ``ws_written`` once written."""
-        return sum(len(message) for message in self.messages)
+        messages = self.messages
+        if len(messages) == 1:  # most often
+            return len(messages[0])
+        return sum(len(message) for message in messages)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

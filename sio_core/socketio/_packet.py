@@ -66,6 +66,8 @@ PLACEHOLDER_KEYS = frozenset({"_placeholder", "num"})
 
 def namespace_problem(nsp: object) -> str | None:
     """Why ``nsp`` cannot be a namespace on the wire, or ``None`` if it can."""
+    if nsp == "/":  # most packets: no need for the search
+        return None
     if not isinstance(nsp, str) or not nsp.startswith("/"):
         return f"namespace {nsp!r} does not start with '/'"
     if "," in nsp or ILLEGAL_NSP_CHARS.search(nsp):

@@ -80,8 +80,13 @@ def encode(packet: Packet) -> list[str | bytes]:
     return [_header(kind, len(attachments), packet.nsp, packet.id) + payload, *attachments]
 
 
+_TYPE_CHAR = {kind: str(int(kind)) for kind in PacketType}
+
+
 def _header(kind: PacketType, attachments: int, nsp: str, ack_id: int | None) -> str:
-    parts = [str(int(kind))]
+    if nsp == "/" and kind not in BINARY_TYPES:  # most packets
+        return _TYPE_CHAR[kind] if ack_id is None else _TYPE_CHAR[kind] + str(ack_id)
+    parts = [_TYPE_CHAR[kind]]
     if kind in BINARY_TYPES:
         parts.append(f"{attachments}-")
     if nsp != "/":
