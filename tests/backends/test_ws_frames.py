@@ -6,9 +6,19 @@ wsproto alone yields: the same messages, in the same order, and the same refusal
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sio_anyio._ws_frames import ForWsproto, FrameSplitter, _unmask, shared_frame
+from sio_anyio._ws_frames import (
+    ForWsproto,
+    FrameSplitter,
+    _unmask,
+    _unmask_by_ints,
+    _unmasker,
+    shared_frame,
+)
 from sio_anyio._ws_guards import AnnouncedLength, Verdict
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Event, Ping, TextMessage
@@ -162,12 +172,18 @@ def test_a_server_frame_is_the_frame_wsproto_builds(message: str | bytes) -> Non
     assert shared_frame(message) == bytes(expected)
 
 
+@pytest.mark.parametrize("unmask", [_unmask, _unmask_by_ints], ids=["fastest", "ints"])
 @given(st.binary(min_size=4, max_size=4), st.binary(max_size=70_000))
 def test_unmasking_xors_each_byte_with_the_key_byte_at_its_position(
-    key: bytes, payload: bytes
+    unmask: Callable[[bytes, bytes], bytes], key: bytes, payload: bytes
 ) -> None:
     expected = bytes(byte ^ key[index % 4] for index, byte in enumerate(payload))
-    assert _unmask(key, payload) == expected
+    assert unmask(key, payload) == expected
+
+
+def test_with_websockets_installed_unmasking_is_its_c_function() -> None:
+    # The dev extra installs websockets, as the fast extra does.
+    assert _unmasker() is not _unmask_by_ints
 
 
 _messages = st.one_of(st.text(max_size=300), st.binary(max_size=300))
