@@ -30,6 +30,11 @@ from collections.abc import Callable
 
 from wsproto.events import BytesMessage, TextMessage
 
+try:
+    from websockets.speedups import apply_mask as _apply_mask
+except ImportError:  # websockets comes with the fast extra
+    _apply_mask = None  # type: ignore[assignment]
+
 _FIN = 0x80
 _RSV = 0x70
 _OPCODE = 0x0F
@@ -138,15 +143,17 @@ def _unmask(key: bytes, payload: bytes) -> bytes:
     return _unmasker()(key, payload)
 
 
-@functools.cache
 def _unmasker() -> Callable[[bytes, bytes], bytes]:
     """websockets' ``apply_mask`` (C) when the ``fast`` extra installed it: about 1 µs for
-    64 KiB, where big integers take 110. Imported at the first frame, not with this module."""
-    try:
-        from websockets.speedups import apply_mask
-    except ImportError:
+    64 KiB, where big integers take 110."""
+    if _apply_mask is None:
         return _unmask_by_ints
-    return lambda key, payload: apply_mask(payload, key)
+    return _unmask_in_c
+
+
+def _unmask_in_c(key: bytes, payload: bytes) -> bytes:
+    assert _apply_mask is not None
+    return _apply_mask(payload, key)
 
 
 def _unmask_by_ints(key: bytes, payload: bytes) -> bytes:
