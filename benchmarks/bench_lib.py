@@ -88,7 +88,9 @@ def _ceiling(port: int) -> list[str]:
 
 
 # What the bare wsproto server answers: WebSocket-only connections and echo acks, nothing else.
-CEILING_SCENARIOS = frozenset({"memory", "connect-ws", "echo-small", "echo-16k", "binary-64k"})
+CEILING_SCENARIOS = frozenset(
+    {"memory", "connect-ws", "echo-small", "echo-small-lean", "echo-16k", "binary-64k"}
+)
 SERVERS = (
     ServerSpec(
         key="sio-asyncio", label="sio-core asyncio", command=sio_core_command("asyncio"), ours=True
@@ -114,6 +116,11 @@ def scenarios(echo_seconds: float) -> list[Scenario]:
         Scenario(key="connect-upgrade", args=("connect-upgrade", "--total", "200"), timeout=60),
         Scenario(key="cycle", args=("cycle", "--total", "500"), timeout=90),
         Scenario(key="echo-small", args=(*echo, "--size", "32"), timeout=echo_timeout),
+        Scenario(
+            key="echo-small-lean",
+            args=(*echo, "--size", "32", "--client", "lean"),
+            timeout=echo_timeout,
+        ),
         Scenario(key="echo-16k", args=(*echo, "--size", "16384"), timeout=echo_timeout),
         Scenario(
             key="binary-64k",

@@ -11,7 +11,8 @@ INTRO = """\
 
 sio-core (on asyncio and on trio) against python-socketio's `AsyncServer` on uvicorn and the
 official Node `socket.io` server, all driven by the same load generator: the official
-`socket.io-client` in one Node process (`benchmarks/load.mjs`). Every server runs the same
+`socket.io-client` in one Node process (`benchmarks/load.mjs`), and for one echo a lean client of
+ours (`benchmarks/lean_client.mjs`) that costs the generator far less. Every server runs the same
 handlers (`benchmarks/servers/`): on connection the socket joins room `all`; `echo` acknowledges
 with its payload; `fanout` (n) makes the server emit n `tick` messages to room `all`. A fifth,
 the wsproto ceiling, is no Socket.IO server but the floor under one (see below).
@@ -33,6 +34,16 @@ core), so that the aftermath of one scenario (5000 sockets closing, say) is not 
 - **echo**: 50 WebSocket clients, each in a closed loop of `emitWithAck("echo", payload)`, for
   {echo_seconds} s after a 0.5 s warm-up (scaled down from 10 s to fit the 10-minute budget):
   a 32-character string, a 16 KiB string, and a 64 KiB `Buffer` (a binary attachment).
+- **echo, lean clients**: the 32-character echo again, from 50 lean clients
+  (`benchmarks/lean_client.mjs`): Engine.IO and Socket.IO spoken by hand over the `ws` package,
+  the same frames as socket.io-client's (`42<id>["echo",P]`, answered by `43<id>[P]`), a fraction
+  of its CPU. Node's `ws` masks and unmasks with `bufferutil` on both sides (server included),
+  as Socket.IO's docs advise; sio-core does with websockets' C `apply_mask` (the `fast` extra).
+- **connect, echo, disconnect**: 500 clients, 50 at a time, each connecting with the client's
+  defaults (long-polling, upgraded to WebSocket in the background), emitting one `echo` and
+  waiting for its ack, then disconnecting. socket.io-client saturates the generator's core here
+  for every server, so the cycles per second say little; the server's CPU per cycle (its CPU
+  seconds over the run divided by the cycles) tells the servers apart.
 - **fan-out**: 1000 WebSocket clients in room `all`; a 1-message round first proves every client
   is in the room, then one request makes the server emit 200 messages to the room; the rate is
   200 000 deliveries over the time from the request until the last client got its last message.

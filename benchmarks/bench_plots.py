@@ -18,6 +18,7 @@ THROUGHPUT = [
     ("connect-upgrade:conn_per_s", "connect polling+upgrade: conn/s"),
     ("cycle:cycles_per_s", "connect, echo, disconnect: cycles/s"),
     ("echo-small:acks_per_s", "echo 32 B: acks/s"),
+    ("echo-small-lean:acks_per_s", "echo 32 B, lean clients: acks/s"),
     ("echo-16k:acks_per_s", "echo 16 KiB: acks/s"),
     ("binary-64k:acks_per_s", "echo 64 KiB binary: acks/s"),
     ("fanout:deliveries_per_s", "fan-out 200 x 1000: deliveries/s"),
@@ -28,6 +29,7 @@ LATENCY = [
     ("connect-upgrade", "connect polling+upgrade"),
     ("cycle", "connect, echo, disconnect"),
     ("echo-small", "echo 32 B"),
+    ("echo-small-lean", "echo 32 B, lean clients"),
     ("echo-16k", "echo 16 KiB"),
     ("binary-64k", "echo 64 KiB binary"),
 ]
@@ -51,7 +53,7 @@ def _colors(labels: list[str]) -> list[str]:
 
 
 def throughput(samples: Samples, path: Path) -> None:
-    figure, grid = plt.subplots(2, 4, figsize=(18, 8))
+    figure, grid = plt.subplots(3, 3, figsize=(15, 12))
     for axes, (key, title) in zip(grid.flat, THROUGHPUT, strict=True):
         _bars(axes, samples.get(key, {}), title)
     figure.suptitle("Throughput and CPU cost (median of runs, whiskers min-max)")

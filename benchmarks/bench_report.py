@@ -61,6 +61,7 @@ METRICS = [
         higher_is_better=False,
     ),
     *_three("echo-small", "echo 32 B, 50 clients", "acks_per_s", "acks/s"),
+    *_three("echo-small-lean", "echo 32 B, 50 lean clients", "acks_per_s", "acks/s"),
     *_three("echo-16k", "echo 16 KiB str, 50 clients", "acks_per_s", "acks/s"),
     *_three("binary-64k", "echo 64 KiB bytes, 50 clients", "acks_per_s", "acks/s"),
     Metric(
@@ -262,6 +263,7 @@ def version(name):
 found = {"python": sys.version.split()[0]}
 found.update({n: version(n) for n in ("sio-core", "anyio", "h11", "wsproto", "trio")})
 found["uvloop (project venv: sio-core, ceiling)"] = version("uvloop")
+found["websockets (project venv: sio-core's unmasking)"] = version("websockets")
 print(json.dumps(found))
 """
 
@@ -276,7 +278,7 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     found["node"] = _run(["node", "--version"])
-    for name in ("socket.io", "socket.io-client"):
+    for name in ("socket.io", "socket.io-client", "ws", "bufferutil"):
         package = BENCH / "node_modules" / name / "package.json"
         found[f"npm {name}"] = json.loads(package.read_text())["version"]
     commit = _run(["git", "rev-parse", "--short", "HEAD"])

@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { io } from "socket.io-client";
+import { LeanSocket } from "./lean_client.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const URL_ = args.url ?? "http://127.0.0.1:3000";
@@ -188,16 +189,34 @@ function payloadSize(value) {
   return typeof value === "string" ? value.length : value.byteLength;
 }
 
+/** The echo scenario's clients: socket.io-client's, or the lean ones (`--client lean`). */
+async function echoClients(count, lean) {
+  if (lean) {
+    const sockets = [];
+    await pool(count, 50, async () => sockets.push(await LeanSocket.connect(URL_, WAIT_MS)));
+    return sockets.map((socket) => ({
+      echo: (payload) => socket.echo(payload, WAIT_MS),
+      close: () => socket.close(),
+    }));
+  }
+  const sockets = [];
+  await openMany(count, 50, sockets);
+  return sockets.map((socket) => ({
+    echo: (payload) => socket.timeout(WAIT_MS).emitWithAck("echo", payload).then(payloadSize),
+    close: () => socket.close(),
+  }));
+}
+
 /** echo: N clients, each in a closed loop of emit("echo", payload) -> ack, for a duration. */
 async function echoScenario() {
   const clients = Number(args.clients ?? 50);
   const size = Number(args.size ?? 32);
   const binary = args.binary === "1";
+  const lean = args.client === "lean";
   const seconds = Number(args.seconds ?? 5);
   const warmup = Number(args.warmup ?? 0.5);
   const payload = echoPayload(size, binary);
-  const sockets = [];
-  await openMany(clients, 50, sockets);
+  const sockets = await echoClients(clients, lean);
   const rtts = [];
   let acks = 0;
   let mismatches = 0;
@@ -211,9 +230,9 @@ async function echoScenario() {
   const loop = async (socket) => {
     while (performance.now() < end) {
       const sent = performance.now();
-      const answer = await socket.timeout(WAIT_MS).emitWithAck("echo", payload);
+      const answered = await socket.echo(payload);
       const now = performance.now();
-      if (payloadSize(answer) !== size) mismatches++;
+      if (answered !== size) mismatches++;
       if (sent >= measureFrom && now <= end) {
         acks++;
         rtts.push(now - sent);
@@ -225,10 +244,10 @@ async function echoScenario() {
   } finally {
     clearTimeout(arm);
     clearTimeout(disarm);
-    closeAll(sockets);
+    for (const socket of sockets) socket.close();
   }
   cpu ??= window ? window() : {};
-  return { clients, size, binary, acks_per_s: acks / seconds, mismatches, ...latencyStats(rtts), ...cpu };
+  return { clients, size, binary, client: lean ? "lean" : "socket.io-client", acks_per_s: acks / seconds, mismatches, ...latencyStats(rtts), ...cpu };
 }
 
 /** Resolves once every client has counted `expected` ticks since the last reset. */
