@@ -30,6 +30,10 @@ class ReadFlow:
         if resumed is not None:
             resumed.set()
 
+    @property
+    def paused(self) -> bool:
+        return self._resumed is not None
+
     async def wait(self) -> None:
         """Return at once unless paused; else when resumed (or never, once aborted)."""
         resumed = self._resumed

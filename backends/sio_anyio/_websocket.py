@@ -257,7 +257,8 @@ class WebSocket:
                     else:
                         self._driver.ws_message(self._id, piece)
                         await turn.spend(len(piece))
-                await self._flow.wait()  # backpressure: the client's output is not read
+                if self._flow.paused:  # backpressure: the client's output is not read
+                    await self._flow.wait()
                 data = await self._stream.receive(turn)
         except StreamGone as gone:
             return gone.error

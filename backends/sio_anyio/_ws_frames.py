@@ -138,24 +138,6 @@ def _piece(frame: bytes) -> Piece | None:
         return None
 
 
-def _unmask(key: bytes, payload: bytes) -> bytes:
-    """``payload`` XOR the key repeated, by the fastest means installed."""
-    return _unmasker()(key, payload)
-
-
-def _unmasker() -> Callable[[bytes, bytes], bytes]:
-    """websockets' ``apply_mask`` (C) when the ``fast`` extra installed it: about 1 µs for
-    64 KiB, where big integers take 110."""
-    if _apply_mask is None:
-        return _unmask_by_ints
-    return _unmask_in_c
-
-
-def _unmask_in_c(key: bytes, payload: bytes) -> bytes:
-    assert _apply_mask is not None
-    return _apply_mask(payload, key)
-
-
 def _unmask_by_ints(key: bytes, payload: bytes) -> bytes:
     """XOR with the repeated key, as big-integer operations (linear in the payload's size).
 
@@ -169,6 +151,19 @@ def _unmask_by_ints(key: bytes, payload: bytes) -> bytes:
     words = (size + 3) // 4
     mask = (int.from_bytes(key, "big") * _repeat(words)) >> (8 * (4 * words - size))
     return (int.from_bytes(payload, "big") ^ mask).to_bytes(size, "big")
+
+
+def _unmasker() -> Callable[[bytes, bytes], bytes]:
+    """websockets' ``apply_mask`` (C) when the ``fast`` extra installed it: about 1 µs for
+    64 KiB, where big integers take 110."""
+    apply_mask = _apply_mask
+    if apply_mask is None:
+        return _unmask_by_ints
+    return lambda key, payload: apply_mask(payload, key)
+
+
+_unmask = _unmasker()
+"""``payload`` XOR the key repeated, by the fastest means installed."""
 
 
 @functools.lru_cache(maxsize=64)

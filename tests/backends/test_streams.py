@@ -66,13 +66,18 @@ async def test_after_a_short_read_the_next_read_waits_first(
     assert len(waits) == 1
 
 
+async def _talk_back_and_forth(stream: ByteStream, peer: socket.socket) -> None:
+    """A read that found its bytes, then one that had to wait for them."""
+    peer.send(b"first")
+    await stream.receive()
+    await _receive_sent_later(stream, peer, b"second")
+
+
 async def test_after_a_wait_the_next_read_tries_a_turn_before_waiting(
     pair: tuple[ByteStream, socket.socket, list[int]],
 ) -> None:
     stream, peer, waits = pair
-    peer.send(b"first")
-    await stream.receive()
-    await _receive_sent_later(stream, peer, b"second")  # it waited: the client talks back
+    await _talk_back_and_forth(stream, peer)
     peer.send(b"third")  # in by the end of the others' turn
     assert await stream.receive() == b"third"
     assert len(waits) == 1
@@ -82,8 +87,6 @@ async def test_a_turn_that_finds_nothing_waits_as_before(
     pair: tuple[ByteStream, socket.socket, list[int]],
 ) -> None:
     stream, peer, waits = pair
-    peer.send(b"first")
-    await stream.receive()
-    await _receive_sent_later(stream, peer, b"second")
+    await _talk_back_and_forth(stream, peer)
     assert await _receive_sent_later(stream, peer, b"third") == b"third"
     assert len(waits) == 2

@@ -16,7 +16,6 @@ from sio_anyio._ws_frames import (
     FrameSplitter,
     _unmask,
     _unmask_by_ints,
-    _unmasker,
     shared_frame,
 )
 from sio_anyio._ws_guards import AnnouncedLength, Verdict
@@ -183,7 +182,7 @@ def test_unmasking_xors_each_byte_with_the_key_byte_at_its_position(
 
 def test_with_websockets_installed_unmasking_is_its_c_function() -> None:
     # The dev extra installs websockets, as the fast extra does.
-    assert _unmasker() is not _unmask_by_ints
+    assert _unmask is not _unmask_by_ints
 
 
 _messages = st.one_of(st.text(max_size=300), st.binary(max_size=300))
