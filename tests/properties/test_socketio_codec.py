@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sio_core.errors import RemoteProtocolError
-from sio_core.socketio.packets import RESERVED_EVENTS, Decoder, Packet, PacketType, encode
+from sio_core.socketio.packets import (
+    RESERVED_EVENTS,
+    Decoder,
+    Packet,
+    PacketType,
+    _dump_plain,
+    encode,
+)
 
 
 def blobs(max_size: int | None = None) -> st.SearchStrategy[bytes]:
@@ -138,3 +146,18 @@ def test_mangled_encoding_only_raises_remote_protocol_error(
     for message in [text[:cut] + noise + text[cut:], *attachments]:
         with contextlib.suppress(RemoteProtocolError):
             decoder.feed(message)
+
+
+# Long strings, ASCII or not, most of them with nothing to escape: the shortcut's own cases.
+long_texts = st.builds(
+    lambda head, filler, tail: head + filler * 600 + tail,
+    texts.filter(lambda text: len(text) < 4),
+    st.sampled_from(["x", "ab", "é", '"', "\\", "\n", "\x7f", "\x00"]),
+    texts.filter(lambda text: len(text) < 4),
+)
+
+
+@given(st.lists(long_texts | json_scalars, max_size=4))
+def test_a_long_plain_string_is_encoded_as_the_json_encoder_would(args: list[Any]) -> None:
+    expected = json.dumps(args, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    assert _dump_plain(args) == expected
