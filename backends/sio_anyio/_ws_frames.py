@@ -231,11 +231,20 @@ def shared_frame(message: str | bytes) -> bytes:
 
     Cached, so that a broadcast's one message object is framed once for all its recipients;
     a miss costs little more than the header. Text and binary have caches of their own: ``"a"``
-    and ``b"a"`` hash alike, and comparing them would be a BytesWarning.
+    and ``b"a"`` hash alike, and comparing them would be a BytesWarning. A long message is
+    framed anew each time: hashing it would cost more than framing it, and the cache would
+    keep it alive.
     """
     if isinstance(message, str):
+        if len(message) > _CACHED_UP_TO:
+            return _framed(_FIN | _TEXT, message.encode("utf-8"))
         return _text_frame(message)
+    if len(message) > _CACHED_UP_TO:
+        return _framed(_FIN | _BINARY, message)
     return _binary_frame(message)
+
+
+_CACHED_UP_TO = 1024
 
 
 @functools.lru_cache(maxsize=64)

@@ -62,11 +62,17 @@ def encode_packet(packet: Packet) -> str | bytes:
     """Encode for one WebSocket message: text for a ``str`` payload, raw bytes for binary.
 
     A broadcast queues one payload object for many sessions; the cache makes their messages
-    one object too, which lets a backend build the frame once for all of them.
+    one object too, which lets a backend build the frame once for all of them. A long text is
+    not cached: hashing it would cost more than the copy, and the cache would keep it alive.
     """
     if isinstance(packet.data, bytes):
         return packet.data
+    if len(packet.data) > _CACHED_UP_TO:
+        return _TYPE_CHARS[packet.type] + packet.data
     return _encode_text(packet.type, packet.data)
+
+
+_CACHED_UP_TO = 1024
 
 
 @functools.lru_cache(maxsize=128)
