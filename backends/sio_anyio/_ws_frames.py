@@ -79,7 +79,7 @@ class FrameSplitter:
             if size is None:
                 self._held = data[start:]  # at most a header and ``limit`` bytes
                 break
-            piece = _piece(data[start : start + size]) if size else None
+            piece = _piece(data, start, size) if size else None
             if piece is None:  # from here on, wsproto reads every byte
                 self._wsproto_only = True
                 pieces.append(ForWsproto(data[start:]))
@@ -121,15 +121,26 @@ class FrameSplitter:
         return size if available >= size else None
 
 
-def _piece(frame: bytes) -> Piece | None:
-    """A whole frame as a piece: a control frame for wsproto, a message decoded, or None for
-    text that is not UTF-8 (wsproto closes with 1007)."""
-    opcode = frame[0] & _OPCODE
+_VIEW_FROM = 4096
+
+
+def _piece(data: bytes, start: int, size: int) -> Piece | None:
+    """The whole frame ``data[start:start + size]`` as a piece: a control frame for wsproto, a
+    message decoded, or None for text that is not UTF-8 (wsproto closes with 1007).
+
+    A large payload is unmasked straight from ``data``, through a view, not copied out first
+    (a small one is copied: that costs less than the view)."""
+    opcode = data[start] & _OPCODE
     if opcode in _CONTROL:
-        return ForWsproto(frame)
-    length = frame[1] & _LENGTH
-    header = 6 if length < 126 else 8 if length == 126 else 14
-    payload = _unmask(frame[header - 4 : header], frame[header:])
+        return ForWsproto(data[start : start + size])
+    length = data[start + 1] & _LENGTH
+    header = start + (6 if length < 126 else 8 if length == 126 else 14)
+    key, end = data[header - 4 : header], start + size
+    if size < _VIEW_FROM:
+        payload = _unmask(key, data[header:end])
+    else:
+        with memoryview(data) as view:
+            payload = _unmask(key, view[header:end])
     if opcode == _BINARY:
         return payload
     try:
@@ -138,7 +149,7 @@ def _piece(frame: bytes) -> Piece | None:
         return None
 
 
-def _unmask_by_ints(key: bytes, payload: bytes) -> bytes:
+def _unmask_by_ints(key: bytes, payload: bytes | memoryview) -> bytes:
     """XOR with the repeated key, as big-integer operations (linear in the payload's size).
 
     The key repeated over the payload is ``key`` times ``1 + 2**32 + 2**64 + ...``, cut to the
@@ -153,7 +164,7 @@ def _unmask_by_ints(key: bytes, payload: bytes) -> bytes:
     return (int.from_bytes(payload, "big") ^ mask).to_bytes(size, "big")
 
 
-def _unmasker() -> Callable[[bytes, bytes], bytes]:
+def _unmasker() -> Callable[[bytes, bytes | memoryview], bytes]:
     """websockets' ``apply_mask`` (C) when the ``fast`` extra installed it: about 1 µs for
     64 KiB, where big integers take 110."""
     apply_mask = _apply_mask

@@ -220,3 +220,9 @@ def test_arbitrary_bytes_are_read_as_wsproto_alone_reads_them(chunks: list[bytes
     if alone[-1:] == [("close", 1007)] and together == alone[:-1]:
         return
     assert together == alone
+
+
+@pytest.mark.parametrize("message", ["é" * 5000, bytes(range(256)) * 40], ids=["text", "binary"])
+def test_a_large_frame_is_read_from_among_the_others(message: str | bytes) -> None:
+    stream = client_frame("before") + client_frame(message) + client_frame(b"after")
+    assert FrameSplitter(100_000).feed(stream) == ["before", message, b"after"]
