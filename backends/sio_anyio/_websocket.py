@@ -134,7 +134,6 @@ async def accept_websocket(
         accepted,
         driver,
         verdict,
-        shared_frames=not extensions,
         trailing=trailing,
         spawn=spawn,
     )
@@ -161,7 +160,6 @@ class WebSocket:
         "_id",
         "_outbox",
         "_scope",
-        "_shared_frames",
         "_spawn",
         "_splitter",
         "_stream",
@@ -182,7 +180,6 @@ class WebSocket:
         driver: Driver[TransportCore],
         verdict: Verdict,
         *,
-        shared_frames: bool,
         trailing: bytes,
         spawn: Spawn,
     ) -> None:
@@ -190,11 +187,11 @@ class WebSocket:
         self._driver = driver
         self._verdict = verdict
         self._extensions: Sequence[Extension] = extensions or ()  # shared when there are none
-        # Without extensions the plain frames are cut and built here, and wsproto is only
-        # brought in for the first frame of another kind; with one, wsproto reads them all.
-        self._shared_frames = shared_frames
-        self._splitter = FrameSplitter(driver.max_message_size) if shared_frames else None
-        self._wsproto = None if shared_frames else self._connection()
+        # Without extensions the plain frames are cut and built here (the splitter's), and
+        # wsproto is only brought in for the first frame of another kind; with one, wsproto
+        # reads and writes them all.
+        self._splitter = None if extensions else FrameSplitter(driver.max_message_size)
+        self._wsproto = self._connection() if extensions else None
         self._trailing = trailing
         self._spawn = spawn
         self._id = accepted.event.request_id
@@ -430,7 +427,7 @@ class WebSocket:
         Server frames are not masked, so without compression the frame of a message is the
         same bytes on every connection; a broadcast's message is one object for all of them.
         """
-        if not self._shared_frames:
+        if self._splitter is None:  # an extension is in use
             return self._ws.send(_as_ws_message(message))
         if self._wsproto is not None and self._wsproto.state is not ConnectionState.OPEN:
             raise LocalProtocolError("the WebSocket is closing")

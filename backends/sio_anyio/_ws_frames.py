@@ -246,13 +246,10 @@ def shared_frame(message: str | bytes) -> bytes:
     framed anew each time: hashing it would cost more than framing it, and the cache would
     keep it alive.
     """
-    if isinstance(message, str):
-        if len(message) > _CACHED_UP_TO:
-            return _framed(_FIN | _TEXT, message.encode("utf-8"))
-        return _text_frame(message)
+    framing = _text_frame if isinstance(message, str) else _binary_frame
     if len(message) > _CACHED_UP_TO:
-        return _framed(_FIN | _BINARY, message)
-    return _binary_frame(message)
+        return framing.__wrapped__(message)  # framed anew, not cached
+    return framing(message)
 
 
 _CACHED_UP_TO = 1024

@@ -68,7 +68,7 @@ def encode_packet(packet: Packet) -> str | bytes:
     if isinstance(packet.data, bytes):
         return packet.data
     if len(packet.data) > _CACHED_UP_TO:
-        return _TYPE_CHARS[packet.type] + packet.data
+        return _encode_text.__wrapped__(packet.type, packet.data)
     return _encode_text(packet.type, packet.data)
 
 

@@ -52,6 +52,7 @@ BINARY_TYPES = frozenset({PacketType.BINARY_EVENT, PacketType.BINARY_ACK})
 PLAIN_TYPE = {PacketType.BINARY_EVENT: PacketType.EVENT, PacketType.BINARY_ACK: PacketType.ACK}
 BINARY_TYPE = {plain: binary for binary, plain in PLAIN_TYPE.items()}
 TYPE_BY_CHAR = {str(int(kind)): kind for kind in PacketType}
+CHAR_OF_TYPE = {kind: char for char, kind in TYPE_BY_CHAR.items()}
 ACK_ID_TYPES = frozenset({PacketType.EVENT, PacketType.ACK, *BINARY_TYPES})
 MAX_ACK_ID_DIGITS = len(str(MAX_ACK_ID))
 MAX_COUNT_DIGITS = 6

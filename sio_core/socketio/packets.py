@@ -46,6 +46,7 @@ from sio_core.socketio._json_decoder import Decoder
 from sio_core.socketio._packet import (
     BINARY_TYPE,
     BINARY_TYPES,
+    CHAR_OF_TYPE,
     DEFAULT_MAX_ATTACHMENTS,
     MAX_ACK_ID,
     RESERVED_EVENTS,
@@ -80,13 +81,10 @@ def encode(packet: Packet) -> list[str | bytes]:
     return [_header(kind, len(attachments), packet.nsp, packet.id) + payload, *attachments]
 
 
-_TYPE_CHAR = {kind: str(int(kind)) for kind in PacketType}
-
-
 def _header(kind: PacketType, attachments: int, nsp: str, ack_id: int | None) -> str:
     if nsp == "/" and kind not in BINARY_TYPES:  # most packets
-        return _TYPE_CHAR[kind] if ack_id is None else _TYPE_CHAR[kind] + str(ack_id)
-    parts = [_TYPE_CHAR[kind]]
+        return CHAR_OF_TYPE[kind] if ack_id is None else CHAR_OF_TYPE[kind] + str(ack_id)
+    parts = [CHAR_OF_TYPE[kind]]
     if kind in BINARY_TYPES:
         parts.append(f"{attachments}-")
     if nsp != "/":
