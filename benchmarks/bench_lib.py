@@ -89,7 +89,10 @@ def _ceiling(port: int) -> list[str]:
 
 # What the bare wsproto server answers: WebSocket-only connections and echo acks, nothing else.
 CEILING_SCENARIOS = frozenset(
-    {"memory", "connect-ws", "echo-small", "echo-small-lean", "echo-16k", "binary-64k"}
+    {
+        *("memory", "connect-ws", "connect-ws-lean"),
+        *("echo-small", "echo-small-lean", "echo-16k", "binary-64k"),
+    }
 )
 SERVERS = (
     ServerSpec(
@@ -113,6 +116,11 @@ def scenarios(echo_seconds: float) -> list[Scenario]:
             key="memory", args=("memory", "--steps", "1000,5000", "--settle", "1"), timeout=90
         ),
         Scenario(key="connect-ws", args=("connect-ws", "--total", "1000"), timeout=60),
+        Scenario(
+            key="connect-ws-lean",
+            args=("connect-ws", "--total", "2000", "--client", "lean"),
+            timeout=60,
+        ),
         Scenario(key="connect-upgrade", args=("connect-upgrade", "--total", "200"), timeout=60),
         Scenario(key="cycle", args=("cycle", "--total", "500"), timeout=90),
         Scenario(key="echo-small", args=(*echo, "--size", "32"), timeout=echo_timeout),

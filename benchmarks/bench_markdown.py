@@ -29,6 +29,9 @@ core), so that the aftermath of one scenario (5000 sockets closing, say) is not 
 
 - **connect WS-only**: 1000 connections with `transports: ["websocket"]`, 50 at a time; each is
   closed as soon as it is connected. Latency is from `io()` to the `connect` event.
+- **connect WS-only, lean clients**: the same with 2000 lean clients (see the lean echo below),
+  each closed by a WebSocket close frame once its CONNECT is answered. socket.io-client saturates
+  the generator's core in the row above, for fast servers: this one measures the servers.
 - **connect polling+upgrade**: 200 connections with the default transports, 50 at a time;
   latency runs until the Engine.IO `upgrade` to WebSocket is done.
 - **echo**: 50 WebSocket clients, each in a closed loop of `emitWithAck("echo", payload)`, for

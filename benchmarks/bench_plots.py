@@ -15,6 +15,7 @@ Samples = dict[str, dict[str, list[float]]]
 
 THROUGHPUT = [
     ("connect-ws:conn_per_s", "connect WS-only: conn/s"),
+    ("connect-ws-lean:conn_per_s", "connect WS-only, lean clients: conn/s"),
     ("connect-upgrade:conn_per_s", "connect polling+upgrade: conn/s"),
     ("cycle:cycles_per_s", "connect, echo, disconnect: cycles/s"),
     ("echo-small:acks_per_s", "echo 32 B: acks/s"),
@@ -26,6 +27,7 @@ THROUGHPUT = [
 ]
 LATENCY = [
     ("connect-ws", "connect WS-only"),
+    ("connect-ws-lean", "connect WS-only, lean clients"),
     ("connect-upgrade", "connect polling+upgrade"),
     ("cycle", "connect, echo, disconnect"),
     ("echo-small", "echo 32 B"),
@@ -53,9 +55,12 @@ def _colors(labels: list[str]) -> list[str]:
 
 
 def throughput(samples: Samples, path: Path) -> None:
-    figure, grid = plt.subplots(3, 3, figsize=(15, 12))
-    for axes, (key, title) in zip(grid.flat, THROUGHPUT, strict=True):
+    rows = -(-len(THROUGHPUT) // 3)
+    figure, grid = plt.subplots(rows, 3, figsize=(15, 4 * rows))
+    for axes, (key, title) in zip(grid.flat, THROUGHPUT, strict=False):
         _bars(axes, samples.get(key, {}), title)
+    for axes in grid.flat[len(THROUGHPUT) :]:
+        axes.set_visible(False)
     figure.suptitle("Throughput and CPU cost (median of runs, whiskers min-max)")
     figure.tight_layout()
     figure.savefig(path, dpi=90)

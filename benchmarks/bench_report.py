@@ -52,6 +52,7 @@ def _three(scenario: str, title: str, rate: str, unit: str) -> list[Metric]:
 
 METRICS = [
     *_three("connect-ws", "connect WS-only x1000 c50", "conn_per_s", "conn/s"),
+    *_three("connect-ws-lean", "connect WS-only, lean clients x2000 c50", "conn_per_s", "conn/s"),
     *_three("connect-upgrade", "connect polling+upgrade x200 c50", "conn_per_s", "conn/s"),
     *_three("cycle", "connect, echo, disconnect x500 c50", "cycles_per_s", "cycles/s"),
     Metric(

@@ -107,6 +107,13 @@ function connect(transports, { upgraded = false, upgrade = upgraded } = {}) {
   );
 }
 
+/** A WebSocket-only connection of the lean client (`--client lean`), timed like `connect`. */
+async function leanConnect() {
+  const started = performance.now();
+  const socket = await LeanSocket.connect(URL_, WAIT_MS);
+  return { socket, latency: performance.now() - started };
+}
+
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` in flight. */
 async function pool(total, concurrency, task) {
   let next = 0;
@@ -127,15 +134,17 @@ function closeAll(sockets) {
   sockets.length = 0;
 }
 
-/** connect-ws / connect-upgrade: open, wait for connect (and upgrade), close; repeat. */
+/** connect-ws / connect-upgrade: open, wait for connect (and upgrade), close; repeat. With
+ * `--client lean`, connect-ws opens lean clients instead of socket.io-client's. */
 async function connectScenario(upgraded) {
   const total = Number(args.total ?? (upgraded ? 200 : 1000));
   const concurrency = Number(args.concurrency ?? 50);
   const transports = upgraded ? ["polling", "websocket"] : ["websocket"];
+  const lean = args.client === "lean" && !upgraded;
   const latencies = [];
   const window = cpuWindow();
   await pool(total, concurrency, async () => {
-    const { socket, latency } = await connect(transports, { upgraded });
+    const { socket, latency } = lean ? await leanConnect() : await connect(transports, { upgraded });
     latencies.push(latency);
     socket.close();
   });

@@ -112,6 +112,10 @@ class Listeners:
         else:
             self._by_event.pop(event, None)
 
+    def has(self, event: str) -> bool:
+        """Whether ``event`` has a listener (an emptied event's entry is dropped)."""
+        return event in self._by_event
+
     def get(self, event: str) -> list[Listener]:
         """The listeners of ``event``, in call order (a copy; ``once`` ones included)."""
         return [_listener_of(item) for item in self._by_event.get(event, ())]

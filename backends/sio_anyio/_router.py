@@ -2,10 +2,12 @@
 
 The driver calls :meth:`EventRouter.route` during its pump, so routing never waits and never
 changes the core: an event is put in the queue of the socket it concerns, handed to its
-connection, or settles an ack. A socket's admission is a task of its own (:meth:`_run_socket`):
-the namespace's middlewares decide (unless the core says a recovered socket skips them), the
+connection, or settles an ack. A socket's admission (:meth:`_admission`) follows the pump: the
+namespace's middlewares decide (unless the core says a recovered socket skips them), the
 connection handlers run, then the events that came meanwhile are handled; from then on the
 socket handles each event as it comes, one at a time, in order (see :mod:`sio_anyio.socket`).
+Like a socket's events, the admission runs in the task that pumped for as long as it needs no
+waiting, and in a task of its own from its first await.
 
 Cluster events go to the adapter (publishing, subscribing), or settle a request that waited
 for the other nodes; another server's ``server_side_emit`` runs the namespace's handlers of
@@ -15,13 +17,15 @@ it has events to handle (a shutdown waits for it).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sio_anyio._context import Context
 from sio_anyio._listeners import Listener, call, call_logged, wants_ack
+from sio_anyio._steps import Steps, advance, call_logged_steps, call_steps, finish
 from sio_anyio._turns import Turn
 from sio_anyio.conn import Conn
 from sio_anyio.errors import ConnectionRejected
@@ -145,41 +149,66 @@ class EventRouter:
         socket = Socket(self._context, namespace, event.socket_id, event.handshake, conn)
         socket.recovered = event.recovered
         self._sockets[socket.id] = socket
-        self._context.spawn(self._run_socket, socket, namespace, event.skip_middlewares)
+        middlewares = () if event.skip_middlewares else namespace.middlewares()
+        self._context.after_pump(lambda: self._admit_now(socket, namespace, middlewares))
 
-    async def _run_socket(
-        self, socket: Socket, namespace: Namespace, skip_middlewares: bool
+    def _admit_now(
+        self, socket: Socket, namespace: Namespace, middlewares: Iterable[Listener]
     ) -> None:
+        """Admit a socket here while its middlewares and handlers need no waiting (most are
+        plain functions: no task at all), in a task of its own from their first await."""
+        steps = self._admission(socket, namespace, middlewares)
+        awaiting = advance(steps)
+        if awaiting is not None and not self._context.spawn(finish, steps, awaiting):
+            steps.close()  # not serving
+            if inspect.iscoroutine(awaiting):
+                awaiting.close()
+
+    def _admission(
+        self, socket: Socket, namespace: Namespace, middlewares: Iterable[Listener]
+    ) -> Steps[None]:
+        """The namespace's middlewares decide; an accepted socket's connection handlers run."""
         self._namespaces.announce(namespace)  # a dynamic child's first socket: new_namespace
-        if not await self._admit(socket, () if skip_middlewares else namespace.middlewares()):
+        if not (yield from self._admit(socket, middlewares)):
             self._sockets.pop(socket.id, None)
             return
         socket.connected = True
         namespace.sockets[socket.id] = socket
         logger.info("socket %s connected to %s", socket.id, namespace.name)
         # The core holds the CONNECT until release: as in Node, the connection handlers run up
-        # to their first await before the client learns it is connected. The release task runs
-        # at that first suspension, so a handler awaiting its client's ack cannot deadlock.
-        self._context.spawn(self._release_soon, socket.id)
+        # to their first await before the client learns it is connected.
         try:
             for owner in (namespace.parent, namespace):
                 if owner is not None:
                     for listener in owner.raw_listeners("connection"):
-                        await call_logged(listener, socket)
+                        yield from call_logged_steps(
+                            listener, socket, before_wait=self._releasing(socket.id)
+                        )
         finally:
             self._context.release_connect(socket.id)  # handlers that never suspended
         # The one private call between handles: the socket handles the events that came
         # meanwhile, then each as it comes (the server only sequences them).
-        await socket._handle_events()
+        socket._handle_now()
+
+    def _releasing(self, socket_id: str) -> Callable[[Awaitable[Any]], Awaitable[Any]]:
+        """What a handler that must wait is wrapped in: the release runs at the first
+        suspension of the task awaiting it, so a handler awaiting its client's ack cannot
+        deadlock."""
+
+        async def released_at_first_wait(awaiting: Awaitable[Any]) -> Any:
+            self._context.spawn(self._release_soon, socket_id)
+            return await awaiting
+
+        return released_at_first_wait
 
     async def _release_soon(self, socket_id: str) -> None:
         self._context.release_connect(socket_id)
 
-    async def _admit(self, socket: Socket, middlewares: Iterable[Listener]) -> bool:
+    def _admit(self, socket: Socket, middlewares: Iterable[Listener]) -> Steps[bool]:
         """Run the namespace middlewares, then accept or reject in the core."""
         try:
             for middleware in middlewares:
-                await call(middleware, socket)
+                yield from call_steps(middleware, socket)
         except ConnectionRejected as refusal:
             return self._decide(socket.id, refusal.message, refusal.data)
         except Exception as error:

@@ -32,17 +32,31 @@ _NEVER_AWAITABLE = frozenset({type(None), bool, int, float, str, bytes, list, di
 def call_steps(listener: Callable[..., Any], *args: Any, **kwargs: Any) -> Steps[Any]:
     """Call a sync or async listener; its result (awaited, when it is an awaitable)."""
     result = listener(*args, **kwargs)
-    if type(result) not in _NEVER_AWAITABLE and inspect.isawaitable(result):
+    if _must_wait(result):
         result = yield result
     return result
 
 
-def call_logged_steps(listener: Callable[..., Any], *args: Any) -> Steps[None]:
-    """Call a listener; log, and swallow, what it raises."""
+def call_logged_steps(
+    listener: Callable[..., Any],
+    *args: Any,
+    before_wait: Callable[[Awaitable[Any]], Awaitable[Any]] | None = None,
+) -> Steps[None]:
+    """Call a listener; log, and swallow, what it raises.
+
+    :param before_wait: wraps what the listener returned when it must be awaited (to act at
+        the first suspension of the task that awaits it, say).
+    """
     try:
-        yield from call_steps(listener, *args)
+        result = listener(*args)
+        if _must_wait(result):
+            yield result if before_wait is None else before_wait(result)
     except Exception:
         logger.exception("listener %r failed", listener)
+
+
+def _must_wait(result: Any) -> bool:
+    return type(result) not in _NEVER_AWAITABLE and inspect.isawaitable(result)
 
 
 def advance(steps: Steps[Any]) -> Awaitable[Any] | None:

@@ -88,7 +88,8 @@ class Conn(EventEmitter):
             self._transport = Transport(args[0])
             args = (self._transport,)
         if self._inbox is None:
-            self._context.spawn(self._listeners.emit, event, *args)
+            if self._listeners.has(event):  # most connections have none: no task
+                self._context.spawn(self._listeners.emit, event, *args)
         else:
             self._inbox.put((event, args))
 

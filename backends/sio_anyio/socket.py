@@ -93,7 +93,7 @@ class Socket(EventEmitter, Generic[D]):
         self._rooms_when_leaving: frozenset[str] | None = None
         self._emit_timeout: float | None = None
         self._inbox: deque[Event] = _NO_EVENTS  # its events not handled yet, oldest first
-        self._busy = True  # until its connection handlers have run (in the router's task)
+        self._busy = True  # until its connection handlers have run (see the router)
 
     # -- state ----------------------------------------------------------------------------
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
 import pytest
 from sio_anyio import ConnectionRejected, Server, Socket
+from sio_anyio._context import Context
 
 pytestmark = pytest.mark.anyio
 
@@ -290,3 +293,60 @@ async def test_emit_on_the_parent_reaches_every_child(wire) -> None:
             await one.aclose()
             await two.aclose()
     assert got == ['2/dyn-1,["all","x"]', '2/dyn-2,["all","x"]']
+
+
+def spawns_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions the server starts tasks for, from now on."""
+    spawned: list[str] = []
+    spawn = Context.spawn
+
+    def counting(self: Context, function: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        spawned.append(getattr(function, "__name__", repr(function)))
+        return spawn(self, function, *args)
+
+    monkeypatch.setattr(Context, "spawn", counting)
+    return spawned
+
+
+async def test_plain_middleware_and_handlers_need_no_task_from_connect_to_close(
+    wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Admission, events and the connection's close run in the reading task while every
+    listener is a plain function; the close of a connection nobody listens to costs nothing."""
+    io, seen = Server(), wire.Seen()
+    io.use(lambda socket: None)
+
+    @io.on("connection")
+    def on_connection(socket: Socket) -> None:
+        seen("connected")
+        socket.on("disconnect", lambda reason: seen(reason))
+
+    spawned = spawns_of(monkeypatch)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            client = await wire.connected(port)
+            await seen.wait_for(1)
+            await client.aclose()
+            await seen.wait_for(2)
+    assert seen.items == ["connected", "transport close"]
+    assert spawned == []
+
+
+async def test_async_middleware_still_precedes_the_handler_and_the_connect(wire) -> None:
+    io = Server()
+
+    @io.use
+    async def slow_gate(socket: Socket) -> None:
+        await anyio.sleep(0.01)
+        socket.data["gate"] = "passed"
+
+    @io.on("connection")
+    def on_connection(socket: Socket) -> None:
+        socket.emit("gate", socket.data["gate"])
+
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            client = await wire.connected(port)
+            greeting = await client.receive()
+            await client.aclose()
+    assert greeting.data == ["gate", "passed"]

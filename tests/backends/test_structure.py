@@ -25,7 +25,7 @@ MAX_LINES = 450
 FRIEND_ACCESSES = {
     # The event router sequences a socket's life; the socket's half of it, dispatching to
     # its own listeners, stays private to the socket (see _router.py).
-    ("_router.py", "socket._handle_events"),
+    ("_router.py", "socket._handle_now"),
     ("_router.py", "socket._deliver"),
     # A named tuple's public API is underscored so as not to clash with its fields.
     ("_redis_wire.py", "parts._replace"),
