@@ -223,7 +223,7 @@ class HttpConnection:
         """The WebSocket (whose end is the end of the answer), or False when there is none."""
         refusal = handshake_refusal(self._http)
         if refusal is None:
-            websocket = await accept_websocket(
+            return accept_websocket(
                 self._stream,
                 self._http,
                 request,
@@ -232,7 +232,6 @@ class HttpConnection:
                 deflate=self._deflate,
                 spawn=self._spawn,
             )
-            return websocket if websocket is not None else False
         try:
             self._driver.ws_closed(answer.event.request_id, error=True)
             await self._write(HttpResponse(status=400, body=refusal.encode()), request.method)

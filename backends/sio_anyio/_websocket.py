@@ -101,7 +101,7 @@ Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 """Starts a task beside the connection's (the WebSocket's writer, when the kernel is full)."""
 
 
-async def accept_websocket(
+def accept_websocket(
     stream: ByteStream,
     http: h11.Connection,
     request: HttpRequest,
@@ -110,9 +110,9 @@ async def accept_websocket(
     *,
     deflate: bool,
     spawn: Spawn,
-) -> WebSocket | None:
+) -> WebSocket:
     """Complete an accepted upgrade (see :func:`handshake_refusal` first): the WebSocket to
-    serve, or None when the client left before the 101 went out (the core has heard of it).
+    serve. Its 101 response leaves with its first frames, in one write (see :meth:`_output`).
 
     Nothing of the HTTP connection is kept: ``http`` is only read for the bytes that came
     after the request. :param deflate: accept permessage-deflate when the client offers it.
@@ -121,20 +121,15 @@ async def accept_websocket(
     extensions, extension_headers = (
         _negotiate_extensions(request, BoundedDeflate(limit, verdict)) if deflate else ([], [])
     )
-    try:
-        await stream.send(http.send(_switch_response(request, accepted, extension_headers)))
-    except StreamGone as gone:
-        driver.ws_closed(accepted.event.request_id, error=gone.error)
-        driver.answer_done()
-        return None
-    trailing = bytes(http.trailing_data[0])
+    switch = http.send(_switch_response(request, accepted, extension_headers))
     return WebSocket(
         stream,
         extensions,
         accepted,
         driver,
         verdict,
-        trailing=trailing,
+        greeting=switch or b"",
+        trailing=bytes(http.trailing_data[0]),
         spawn=spawn,
     )
 
@@ -180,6 +175,7 @@ class WebSocket:
         driver: Driver[TransportCore],
         verdict: Verdict,
         *,
+        greeting: bytes,
         trailing: bytes,
         spawn: Spawn,
     ) -> None:
@@ -199,7 +195,7 @@ class WebSocket:
         self._flow = accepted.flow
         self._assembler: MessageAssembler | None = None  # until a wsproto message comes
         self._scope: anyio.CancelScope | None = None
-        self._waiting = bytearray()  # encoded, not taken by the kernel yet
+        self._waiting = bytearray(greeting)  # encoded, not taken by the kernel yet
         self._waiting_size = 0  # the core's count of the output in it
         self._closing = False  # a close frame is encoded: nothing may follow it
         self._ending = False  # the core's close: once written, the WebSocket ends
@@ -226,7 +222,9 @@ class WebSocket:
         try:
             with anyio.CancelScope() as self._scope:
                 self._flow.bind(self._scope)
-                self._outbox.attach(self._write)
+                self._outbox.attach(self._write)  # what came with the 101: written with it
+                if self._waiting and self._writer_done is None:
+                    self._output(b"", 0)  # nothing did
                 error = await self._read_loop(self._trailing)
                 self._driver.ws_closed(self._id, error=error)
         finally:
@@ -353,6 +351,8 @@ class WebSocket:
         if self._broken:
             return
         if self._writer_done is None:
+            if self._waiting:  # the 101 response: it goes first, in the same write
+                data, self._waiting = self._waiting + data, bytearray()
             try:
                 sent = self._stream.send_now(data)
             except StreamGone:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from sio_anyio._streams import ByteStream
+from sio_anyio._ws_frames import shared_frame
 from wsproto import events as ws
 
 from sio_core.config import EngineConfig
@@ -24,6 +26,27 @@ async def test_websocket_handshake_sends_the_open_packet(wire) -> None:
             await client.aclose()
     assert isinstance(opening, str)
     assert wire.open_packet(opening)["sid"] == "s1".ljust(20, "_")
+
+
+async def test_switching_response_and_open_packet_leave_in_one_write(
+    wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[bytes] = []
+    send_now = ByteStream.send_now
+
+    def recording(self: ByteStream, data: bytes | bytearray | memoryview) -> int:
+        writes.append(bytes(data))
+        return send_now(self, data)
+
+    monkeypatch.setattr(ByteStream, "send_now", recording)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            opening = await client.receive_message()
+            await client.aclose()
+    assert wire.open_packet(opening)["sid"]
+    assert writes[0].startswith(b"HTTP/1.1 101 ")
+    assert writes[0].endswith(b"\r\n\r\n" + shared_frame(opening))
 
 
 @pytest.mark.parametrize("message", ["4hello", b"\x00\x01\xff"], ids=["text", "binary"])
