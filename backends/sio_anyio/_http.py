@@ -24,7 +24,8 @@ import h11
 from sio_anyio._driver import Accepted, Answer, Driver, Reply
 from sio_anyio._streams import ByteStream, StreamGone
 from sio_anyio._turns import Turn
-from sio_anyio._websocket import Spawn, WebSocket, accept_websocket, handshake_refusal
+from sio_anyio._websocket import Spawn, WebSocket, accept_websocket
+from sio_anyio._ws_handshake import handshake_refusal
 from sio_core.http import HttpRequest, HttpResponse
 from sio_core.surface import TransportCore
 
@@ -79,7 +80,8 @@ class HttpConnection:
                 if not served:
                     break
                 await turn.spend(len(request.body))
-            linger = self._http.their_state is not h11.CLOSED
+            # A client that said it would close (Connection: close) sends nothing more.
+            linger = self._http.their_state not in _PEER_DONE or bool(self._http.trailing_data[0])
         except StreamGone:
             pass
         except h11.RemoteProtocolError as exc:
@@ -240,6 +242,7 @@ class HttpConnection:
         return False
 
 
+_PEER_DONE = (h11.CLOSED, h11.MUST_CLOSE)
 _REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
 
 

@@ -153,8 +153,8 @@ class CoreRunner(Generic[C]):
         websocket = await connection.run()
         del connection  # an open WebSocket keeps nothing of its HTTP days
         if websocket is not None:
-            await websocket.run()
-            await stream.linger_close()
+            peer_sending = await websocket.run()
+            await (stream.linger_close() if peer_sending else stream.aclose())
 
     def _spawn(self, function: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Start a helper of a connection (a WebSocket's writer) among the runner's tasks."""

@@ -1,13 +1,13 @@
 """WebSocket connections: the 101 answer through h11, then wsproto frames in both directions.
 
-The core decided to accept the upgrade; this module only completes the handshake (RFC 6455
-section 4.2.2: ``Sec-WebSocket-Accept``, permessage-deflate when offered), then serves it in
-the connection's task: the reader joins fragments (never buffering past the core's cap) and
-answers pings; the core's output is written as the driver routes it, and a writer task is
-started only while the kernel will not take more. A clean close frame or EOF is reported as
-closed, a broken stream or a frame wsproto rejects as an error. The guards of
-:mod:`sio_anyio._ws_guards` refuse a message too large from its frame headers or while it
-inflates, before its bytes are held; the core then closes with 1009.
+The core decided to accept the upgrade; this module only completes the handshake (its 101
+answer is :mod:`sio_anyio._ws_handshake`'s), then serves it in the connection's task: the
+reader joins fragments (never buffering past the core's cap) and answers pings; the core's
+output is written as the driver routes it, and a writer task is started only while the
+kernel will not take more. A clean close frame or EOF is reported as closed, a broken stream
+or a frame wsproto rejects as an error. The guards of :mod:`sio_anyio._ws_guards` refuse a
+message too large from its frame headers or while it inflates, before its bytes are held;
+the core then closes with 1009.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from wsproto.events import (
     TextMessage,
 )
 from wsproto.extensions import Extension
-from wsproto.handshake import server_extensions_handshake
-from wsproto.utilities import LocalProtocolError, generate_accept_token
+from wsproto.utilities import LocalProtocolError
 
 from sio_anyio._driver import Accepted, Driver
 from sio_anyio._outbox import WsCommand
@@ -43,58 +42,12 @@ from sio_anyio._ws_frames import (
     shared_frame,
 )
 from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
+from sio_anyio._ws_handshake import negotiate_extensions, switch_response
 from sio_core.events import WebSocketDataReady
 from sio_core.http import HttpRequest
 from sio_core.surface import TransportCore
 
 logger = logging.getLogger("sio_anyio")
-
-
-def handshake_refusal(http: h11.Connection) -> str | None:
-    """Why h11 cannot hand this request over to a WebSocket, if it cannot.
-
-    The core has already checked the opening handshake (method, key, version, ``Connection``);
-    what is left is h11's own precondition, which also needs an ``Upgrade`` header.
-    """
-    # h11 exports MIGHT_SWITCH_PROTOCOL from its package but leaves it out of __all__.
-    if http.their_state is not h11.MIGHT_SWITCH_PROTOCOL:  # type: ignore[attr-defined]
-        return "the request does not ask to switch protocols (Connection: Upgrade)"
-    return None
-
-
-def _negotiate_extensions(
-    request: HttpRequest, deflate: BoundedDeflate
-) -> tuple[list[Extension], list[tuple[str, str]]]:
-    """permessage-deflate when the client offers it; nothing when the offer is unreadable."""
-    offers = [
-        offer.strip()
-        for name, value in request.headers
-        if name == "sec-websocket-extensions"
-        for offer in value.split(",")
-    ]
-    try:
-        accepted = server_extensions_handshake(offers, [deflate])
-    except ValueError:
-        return [], []
-    if accepted is None:
-        return [], []
-    return [deflate], [("Sec-WebSocket-Extensions", accepted.decode("ascii"))]
-
-
-def _switch_response(
-    request: HttpRequest, accepted: Accepted, extension_headers: list[tuple[str, str]]
-) -> h11.InformationalResponse:
-    key = (request.header("sec-websocket-key") or "").encode("latin-1")
-    headers = [
-        ("Upgrade", "websocket"),
-        ("Connection", "Upgrade"),
-        ("Sec-WebSocket-Accept", generate_accept_token(key).decode("ascii")),
-        *extension_headers,
-        *accepted.event.headers,
-    ]
-    return h11.InformationalResponse(
-        status_code=101, headers=headers, reason=b"Switching Protocols"
-    )
 
 
 Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
@@ -111,17 +64,17 @@ def accept_websocket(
     deflate: bool,
     spawn: Spawn,
 ) -> WebSocket:
-    """Complete an accepted upgrade (see :func:`handshake_refusal` first): the WebSocket to
-    serve. Its 101 response leaves with its first frames, in one write (see :meth:`_output`).
+    """Complete an accepted upgrade (see ``handshake_refusal`` first): the WebSocket to serve.
+    Its 101 response leaves with its first frames, in one write (see :meth:`_output`).
 
     Nothing of the HTTP connection is kept: ``http`` is only read for the bytes that came
     after the request. :param deflate: accept permessage-deflate when the client offers it.
     """
     limit, verdict = driver.max_message_size, Verdict()
     extensions, extension_headers = (
-        _negotiate_extensions(request, BoundedDeflate(limit, verdict)) if deflate else ([], [])
+        negotiate_extensions(request, BoundedDeflate(limit, verdict)) if deflate else ([], [])
     )
-    switch = http.send(_switch_response(request, accepted, extension_headers))
+    switch = http.send(switch_response(request, accepted, extension_headers))
     return WebSocket(
         stream,
         extensions,
@@ -217,8 +170,12 @@ class WebSocket:
         guards = [AnnouncedLength(limit, self._verdict), *self._extensions]
         return Connection(ConnectionType.SERVER, guards)
 
-    async def run(self) -> None:
-        """Until either side closes; the core hears of the end unless it asked for it."""
+    async def run(self) -> bool:
+        """Until either side closes; the core hears of the end unless it asked for it.
+
+        Returns whether the peer may still be sending (our close frame awaits its reply, say):
+        then the connection must be drained before it closes, not after its close frame or end.
+        """
         try:
             with anyio.CancelScope() as self._scope:
                 self._flow.bind(self._scope)
@@ -227,6 +184,10 @@ class WebSocket:
                     self._output(b"", 0)  # nothing did
                 error = await self._read_loop(self._trailing)
                 self._driver.ws_closed(self._id, error=error)
+                return (
+                    self._wsproto is not None and self._wsproto.state is not ConnectionState.CLOSED
+                )
+            return True  # cancelled: the core closed it
         finally:
             self._broken = True  # nothing more is written
             if self._writer is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from sio_anyio._streams import ByteStream
 
 from sio_core.config import EngineConfig
 from sio_core.events import SessionClosed, SessionOpened
@@ -25,6 +26,31 @@ async def test_polling_handshake_answers_with_the_open_packet(wire) -> None:
     assert wire.open_packet(response.text)["sid"] == "s1".ljust(20, "_")
     assert isinstance(opened, SessionOpened)
     assert opened.request.client is not None
+
+
+async def test_client_that_says_connection_close_is_closed_without_a_drain(
+    wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It sends nothing after its request (as Node's XHR polling does): the lingering close,
+    which waits for the peer's end, is for clients that may still be sending."""
+    lingered: list[object] = []
+    linger_close = ByteStream.linger_close
+
+    async def recording(self: ByteStream) -> None:
+        lingered.append(self)
+        await linger_close(self)
+
+    monkeypatch.setattr(ByteStream, "linger_close", recording)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.http(port)
+            target = f"{wire.EIO}&transport=polling"
+            response = await client.request("GET", target, headers=[("Connection", "close")])
+            closed = await client.closed_by_server()
+            await client.aclose()
+    assert response.status == 200
+    assert closed
+    assert lingered == []
 
 
 async def test_held_get_is_completed_by_the_echo_of_a_post(wire) -> None:

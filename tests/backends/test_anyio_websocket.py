@@ -162,6 +162,52 @@ async def test_client_close_frame_closes_the_session_cleanly(wire) -> None:
     assert ended.reason is DisconnectReason.TRANSPORT_CLOSE
 
 
+def lingering_closes(monkeypatch: pytest.MonkeyPatch) -> list[ByteStream]:
+    """The streams closed with a drain of what the peer still sends, from now on."""
+    lingered: list[ByteStream] = []
+    linger_close = ByteStream.linger_close
+
+    async def recording(self: ByteStream) -> None:
+        lingered.append(self)
+        await linger_close(self)
+
+    monkeypatch.setattr(ByteStream, "linger_close", recording)
+    return lingered
+
+
+async def test_after_the_client_close_handshake_the_connection_closes_without_a_drain(
+    wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lingered = lingering_closes(monkeypatch)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send(ws.CloseConnection(code=1000))
+            answer = await client.next_event()
+            with pytest.raises(anyio.EndOfStream):
+                await client.stream.receive()
+            await client.aclose()
+    assert isinstance(answer, ws.CloseConnection)
+    assert lingered == []
+
+
+async def test_after_a_server_close_frame_the_connection_drains_the_client_reply(
+    wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lingered = lingering_closes(monkeypatch)
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, recorder):
+            client = await wire.ws(port, WS_TARGET)
+            sid = wire.open_packet(await client.receive_message())["sid"]
+            recorder.server.close_session(sid)
+            while not isinstance(await client.next_event(), ws.CloseConnection):
+                pass
+            await client.send(ws.CloseConnection(code=1000))
+            await client.aclose()
+    assert len(lingered) == 1
+
+
 async def test_client_eof_closes_the_session_cleanly(wire) -> None:
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, recorder):
