@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Hashable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Iterator
+from typing import ClassVar, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 
 class Deadlines(Generic[K]):
     """Deadlines by key: at most one live deadline per key."""
+
+    changes: ClassVar[int] = 0
+    """Bumped whenever any ``Deadlines`` is armed, cancelled or popped: an owner that combines
+    several (the earliest of a server's, asked after every input) can reuse what it found until
+    this moves. Shared by all, so another server's change only costs a new look."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, K]] = []
@@ -26,10 +31,12 @@ class Deadlines(Generic[K]):
         """Arm (or re-arm) ``key`` to fall due at ``when``."""
         self._live[key] = when
         heapq.heappush(self._heap, (when, next(self._order), key))
+        Deadlines.changes += 1
 
     def cancel(self, key: K) -> None:
         """Forget ``key``; a no-op when it is not armed."""
-        self._live.pop(key, None)
+        if self._live.pop(key, None) is not None:
+            Deadlines.changes += 1
 
     def __len__(self) -> int:
         """How many keys are armed."""
@@ -54,6 +61,7 @@ class Deadlines(Generic[K]):
                 return
             _, _, key = heapq.heappop(self._heap)
             del self._live[key]
+            Deadlines.changes += 1
             yield key
 
     def _drop_stale(self) -> None:
@@ -69,3 +77,24 @@ def earliest(*deadlines: float | None) -> float | None:
         if deadline is not None and (found is None or deadline < found):
             found = deadline
     return found
+
+
+class EarliestOf:
+    """The earliest deadline of some owners whose deadlines are all in :class:`Deadlines` heaps.
+
+    Asked after every input, and most inputs arm or cancel nothing: the earliest is looked for
+    again only once :attr:`Deadlines.changes` moved.
+    """
+
+    __slots__ = ("_due", "_parts", "_seen")
+
+    def __init__(self, *parts: Callable[[], float | None]) -> None:
+        self._parts = parts
+        self._seen = -1
+        self._due: float | None = None
+
+    def __call__(self) -> float | None:
+        if self._seen != Deadlines.changes:
+            self._seen = Deadlines.changes
+            self._due = earliest(*(part() for part in self._parts))
+        return self._due

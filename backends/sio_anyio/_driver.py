@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 
 from sio_anyio._counter import InFlight
 from sio_anyio._flow import ReadFlow
@@ -125,6 +126,19 @@ class Driver(Generic[C]):
         self._stale = False  # the core was called since the pump last asked for its events
         self._written: dict[int, int] = {}  # bytes written per WebSocket, not yet reported
         self._after: deque[Callable[[], None]] = deque()
+        self._clock: Callable[[], float] = anyio.current_time  # see run_timer
+
+    async def run_timer(self) -> None:
+        """Serve the core's deadlines while the server runs.
+
+        Meanwhile the running loop's clock is read straight from its anyio backend: every
+        message reads it, and ``anyio.current_time`` looks the backend up on each call.
+        """
+        self._clock = anyio.lowlevel.current_token().backend_class.current_time
+        try:
+            await self.timer.run()
+        finally:
+            self._clock = anyio.current_time
 
     # -- questions ------------------------------------------------------------------------
 
@@ -155,7 +169,7 @@ class Driver(Generic[C]):
             self._feed(lambda now: self._core.request_aborted(request_id, now))
 
     def ws_message(self, ws_id: int, message: str | bytes) -> None:
-        now = anyio.current_time()  # spelled out, unlike the others: every message comes here
+        now = self._clock()  # spelled out, unlike the others: every message comes here
         try:
             self._core.receive_ws_message(ws_id, message, now)
         finally:
@@ -199,7 +213,7 @@ class Driver(Generic[C]):
 
     def timed_command(self, action: Callable[[C], T]) -> T:
         """Like :meth:`command`, for an action that starts a deadline: it counts from now."""
-        self._core.handle_timeout(anyio.current_time())
+        self._core.handle_timeout(self._clock())
         return self.command(action)
 
     def after_pump(self, callback: Callable[[], None]) -> None:
@@ -222,7 +236,7 @@ class Driver(Generic[C]):
     # -- the pump -------------------------------------------------------------------------
 
     def _feed(self, call: Callable[[float], None], now: float | None = None) -> None:
-        now = anyio.current_time() if now is None else now
+        now = self._clock() if now is None else now
         try:
             call(now)
         finally:
@@ -261,7 +275,7 @@ class Driver(Generic[C]):
 
     def _report_written(self) -> None:
         written, self._written = self._written, {}
-        now = self._now = anyio.current_time() if self._now is None else self._now
+        now = self._now = self._clock() if self._now is None else self._now
         for ws_id, size in written.items():
             self._core.ws_written(ws_id, size, now)
         self._stale = True

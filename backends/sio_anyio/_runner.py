@@ -82,7 +82,7 @@ class CoreRunner(Generic[C]):
         self._running = True
         try:
             async with self._app_tasks(), anyio.create_task_group() as tasks:
-                tasks.start_soon(self.driver.timer.run)
+                tasks.start_soon(self.driver.run_timer)
                 tasks.start_soon(self._handlers.run)
                 self._tasks = tasks
                 try:

@@ -49,7 +49,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from sio_core._deadlines import earliest
+from sio_core._deadlines import EarliestOf, earliest
 from sio_core.cluster import ClassicRedisFormat, ClusterFormat, RedisStreamsFormat
 from sio_core.cluster.stream_commands import StreamRead
 from sio_core.config import SocketConfig
@@ -143,6 +143,8 @@ class SocketServer:
         )
         if self._stream is not None:
             self._stream.on_entry = self._cluster.receive_entry
+        parts = (self._engine.next_deadline, self._acks.next_deadline, self._cluster.next_deadline)
+        self._heaps_due = EarliestOf(*parts)  # the sockets' purge is no heap: see next_deadline
         self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
         self.connections = Connections(self._engine, self._sockets)
@@ -206,12 +208,7 @@ class SocketServer:
     def next_deadline(self) -> float | None:
         """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and
         the purge of recovery sessions)."""
-        return earliest(
-            self._engine.next_deadline(),
-            self._acks.next_deadline(),
-            self._sockets.next_deadline(),
-            self._cluster.next_deadline(),
-        )
+        return earliest(self._heaps_due(), self._sockets.next_deadline())
 
     def handle_timeout(self, now: float) -> None:
         """Fire every deadline due at ``now``."""

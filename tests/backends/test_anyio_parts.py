@@ -8,6 +8,7 @@ import math
 import anyio
 import pytest
 from sio_anyio import EngineIOServer, Server
+from sio_anyio._driver import Driver
 from sio_anyio._timer import DeadlineTimer
 from sio_anyio._ws_frames import TOO_LARGE, MessageAssembler
 from wsproto.events import BytesMessage, TextMessage
@@ -131,3 +132,36 @@ async def test_a_failing_service_is_logged_and_the_server_goes_on(
             await wire.connected(port)
             await seen.wait_for(1)
     assert any("service" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+class ClockCore:
+    """Just enough of a core for the driver: it notes the time of each WebSocket message."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def receive_ws_message(self, ws_id: int, message: str | bytes, now: float) -> None:
+        self.times.append(now)
+
+    def events(self) -> list[Event]:
+        return []
+
+    def next_deadline(self) -> float | None:
+        return None
+
+
+@pytest.mark.anyio
+async def test_driver_stamps_input_with_the_running_loop_clock_while_serving() -> None:
+    core = ClockCore()
+    driver = Driver(core, lambda event: None)  # type: ignore[type-var]
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(driver.run_timer)
+            await anyio.sleep(0.01)
+            before = anyio.current_time()
+            driver.ws_message(1, "4hello")
+            after = anyio.current_time()
+            tasks.cancel_scope.cancel()
+        driver.ws_message(1, "4again")  # no longer serving: the clock is looked up again
+    assert before <= core.times[0] <= after
+    assert after <= core.times[1] <= anyio.current_time()

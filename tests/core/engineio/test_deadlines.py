@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sio_core._deadlines import Deadlines
+from sio_core._deadlines import Deadlines, EarliestOf
 
 
 def test_empty_heap_has_no_next_deadline() -> None:
@@ -142,3 +142,33 @@ def test_many_cancelled_entries_do_not_hide_the_live_one() -> None:
         deadlines.cancel(key)
     assert deadlines.next() == 999.0
     assert list(deadlines.pop_due(1e9)) == [999]
+
+
+def test_earliest_of_several_heaps_follows_each_change() -> None:
+    heartbeats, acks = Deadlines[str](), Deadlines[str]()
+    earliest = EarliestOf(heartbeats.next, acks.next)
+    assert earliest() is None
+    heartbeats.set("s1", 25.0)
+    assert earliest() == 25.0
+    acks.set("ack", 5.0)
+    assert earliest() == 5.0
+    acks.cancel("ack")
+    assert earliest() == 25.0
+    assert list(heartbeats.pop_due(25.0)) == ["s1"]
+    assert earliest() is None
+
+
+def test_earliest_of_is_not_looked_for_again_while_nothing_changed() -> None:
+    heaps = Deadlines[str]()
+    heaps.set("a", 1.0)
+    looks = []
+
+    def looked() -> float | None:
+        looks.append(1)
+        return heaps.next()
+
+    earliest = EarliestOf(looked)
+    assert (earliest(), earliest(), earliest()) == (1.0, 1.0, 1.0)
+    heaps.cancel("missing")  # no change: nothing was armed
+    assert earliest() == 1.0
+    assert len(looks) == 1
