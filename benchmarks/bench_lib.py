@@ -91,7 +91,7 @@ def _ceiling(port: int) -> list[str]:
 CEILING_SCENARIOS = frozenset(
     {
         *("memory", "connect-ws", "connect-ws-lean"),
-        *("echo-small", "echo-small-lean", "echo-16k", "binary-64k"),
+        *("echo-small", "echo-small-lean", "echo-16k", "binary-64k", "binary-64k-lean"),
     }
 )
 SERVERS = (
@@ -133,6 +133,11 @@ def scenarios(echo_seconds: float) -> list[Scenario]:
         Scenario(
             key="binary-64k",
             args=(*echo, "--size", "65536", "--binary", "1"),
+            timeout=echo_timeout,
+        ),
+        Scenario(
+            key="binary-64k-lean",
+            args=(*echo, "--size", "65536", "--binary", "1", "--client", "lean"),
             timeout=echo_timeout,
         ),
         Scenario(

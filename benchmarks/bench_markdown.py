@@ -42,6 +42,9 @@ core), so that the aftermath of one scenario (5000 sockets closing, say) is not 
   the same frames as socket.io-client's (`42<id>["echo",P]`, answered by `43<id>[P]`), a fraction
   of its CPU. Node's `ws` masks and unmasks with `bufferutil` on both sides (server included),
   as Socket.IO's docs advise; sio-core does with websockets' C `apply_mask` (the `fast` extra).
+- **echo 64 KiB bytes, lean clients**: the binary echo again from the lean clients (the
+  placeholder event `451-<id>[...]` and its attachment, answered by `461-<id>[...]` and the
+  attachment), for the same reason: socket.io-client nears a full core on it.
 - **connect, echo, disconnect**: 500 clients, 50 at a time, each connecting with the client's
   defaults (long-polling, upgraded to WebSocket in the background), emitting one `echo` and
   waiting for its ack, then disconnecting. socket.io-client saturates the generator's core here

@@ -22,6 +22,7 @@ THROUGHPUT = [
     ("echo-small-lean:acks_per_s", "echo 32 B, lean clients: acks/s"),
     ("echo-16k:acks_per_s", "echo 16 KiB: acks/s"),
     ("binary-64k:acks_per_s", "echo 64 KiB binary: acks/s"),
+    ("binary-64k-lean:acks_per_s", "echo 64 KiB binary, lean clients: acks/s"),
     ("fanout:deliveries_per_s", "fan-out 200 x 1000: deliveries/s"),
     ("cycle:server_ms_per_cycle", "connect, echo, disconnect: server CPU ms (lower is better)"),
 ]
@@ -34,6 +35,7 @@ LATENCY = [
     ("echo-small-lean", "echo 32 B, lean clients"),
     ("echo-16k", "echo 16 KiB"),
     ("binary-64k", "echo 64 KiB binary"),
+    ("binary-64k-lean", "echo 64 KiB binary, lean clients"),
 ]
 MEMORY_STEPS = (0, 1000, 5000)
 

@@ -65,6 +65,7 @@ METRICS = [
     *_three("echo-small-lean", "echo 32 B, 50 lean clients", "acks_per_s", "acks/s"),
     *_three("echo-16k", "echo 16 KiB str, 50 clients", "acks_per_s", "acks/s"),
     *_three("binary-64k", "echo 64 KiB bytes, 50 clients", "acks_per_s", "acks/s"),
+    *_three("binary-64k-lean", "echo 64 KiB bytes, 50 lean clients", "acks_per_s", "acks/s"),
     Metric(
         scenario="fanout",
         field="deliveries_per_s",

@@ -35,7 +35,7 @@ import anyio.lowlevel
 
 from sio_anyio._turns import Turn
 
-_READ_SIZE = 65536
+_READ_SIZE = 65536 + 4096  # a 64 KiB message, its header and a small frame beside it
 _LINGER_SECONDS = 2.0
 _LINGER_BYTES = 1 << 20
 

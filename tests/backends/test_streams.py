@@ -90,3 +90,14 @@ async def test_a_turn_that_finds_nothing_waits_as_before(
     await _talk_back_and_forth(stream, peer)
     assert await _receive_sent_later(stream, peer, b"third") == b"third"
     assert len(waits) == 2
+
+
+async def test_a_64_kib_message_and_a_small_frame_before_it_come_in_one_read(
+    pair: tuple[ByteStream, socket.socket, list[int]],
+) -> None:
+    """A binary echo's text frame (its placeholder) and 64 KiB attachment frame, together:
+    cut in two, the attachment would be held, joined and waited for."""
+    stream, peer, _ = pair
+    text_frame, binary_frame = b"t" * 40, b"b" * (65536 + 14)
+    peer.sendall(text_frame + binary_frame)
+    assert await stream.receive() == text_frame + binary_frame
