@@ -31,6 +31,23 @@ def _shared(text: str) -> str:
     return _SHARED.get(text, text)
 
 
+def _parse_query(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)``, split by hand when nothing is escaped.
+
+    Every Engine.IO request is parsed (``EIO=4&transport=polling&t=...&sid=...``), and such a
+    query has no ``%`` nor ``+``: what the standard parser does for each pair is then only the
+    split, at a fraction of its cost.
+    """
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    pairs = []
+    for field in query.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class HttpRequest:
     """One HTTP request, body included (the backend reads it, bounded, before handing it over).
@@ -72,8 +89,7 @@ class HttpRequest:
 
     def query(self) -> dict[str, str]:
         """The query parameters (the last value wins when a name repeats)."""
-        pairs = parse_qsl(self.query_string, keep_blank_values=True)
-        return {_shared(name): _shared(value) for name, value in pairs}
+        return {_shared(name): _shared(value) for name, value in _parse_query(self.query_string)}
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""
