@@ -68,7 +68,7 @@ $(BENCH_NPM_STAMP): $(BENCH_DIR)/package.json $(BENCH_DIR)/package-lock.json
 	cd $(BENCH_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(BENCH_NPM_STAMP)
 
-# sio-core vs python-socketio vs Node socket.io, and the bare wsproto ceiling (~9 min):
+# sio-core vs python-socketio vs Node socket.io, and the bare wsproto ceiling (~11 min):
 # docs/benchmarks.md + docs/benchmarks/*.png
 bench: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
 	$(BENCH_VENV)/bin/python $(BENCH_DIR)/run.py $(BENCH_ARGS)

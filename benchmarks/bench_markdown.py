@@ -16,7 +16,7 @@ ours (`benchmarks/lean_client.mjs`) that costs the generator far less. Every ser
 handlers (`benchmarks/servers/`): on connection the socket joins room `all`; `echo` acknowledges
 with its payload; `fanout` (n) makes the server emit n `tick` messages to room `all`. A fifth,
 the wsproto ceiling, is no Socket.IO server but the floor under one (see below).
-Regenerate this page and its plots with `make bench` (about 9 minutes).
+Regenerate this page and its plots with `make bench` (about 11 minutes).
 """
 
 SCENARIOS = """\
