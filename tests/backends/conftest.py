@@ -19,6 +19,7 @@ import anyio.abc
 import h11
 import pytest
 from sio_anyio import EngineIOServer, Fallback, Server
+from sio_anyio._streams import ByteStream
 from wsproto import ConnectionType, WSConnection
 from wsproto import events as ws_events
 from wsproto.extensions import PerMessageDeflate
@@ -461,3 +462,18 @@ class Wire:
 @pytest.fixture
 def wire() -> type[Wire]:
     return Wire
+
+
+@pytest.fixture
+def lingered(monkeypatch: pytest.MonkeyPatch) -> list[ByteStream]:
+    """The server's streams closed with a drain of what the peer may still send (a lingering
+    close), from the test's start."""
+    streams: list[ByteStream] = []
+    linger_close = ByteStream.linger_close
+
+    async def recording(self: ByteStream) -> None:
+        streams.append(self)
+        await linger_close(self)
+
+    monkeypatch.setattr(ByteStream, "linger_close", recording)
+    return streams

@@ -29,18 +29,10 @@ async def test_polling_handshake_answers_with_the_open_packet(wire) -> None:
 
 
 async def test_client_that_says_connection_close_is_closed_without_a_drain(
-    wire, monkeypatch: pytest.MonkeyPatch
+    wire, lingered: list[ByteStream]
 ) -> None:
     """It sends nothing after its request (as Node's XHR polling does): the lingering close,
     which waits for the peer's end, is for clients that may still be sending."""
-    lingered: list[object] = []
-    linger_close = ByteStream.linger_close
-
-    async def recording(self: ByteStream) -> None:
-        lingered.append(self)
-        await linger_close(self)
-
-    monkeypatch.setattr(ByteStream, "linger_close", recording)
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, _):
             client = await wire.http(port)

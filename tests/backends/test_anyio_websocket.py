@@ -162,23 +162,9 @@ async def test_client_close_frame_closes_the_session_cleanly(wire) -> None:
     assert ended.reason is DisconnectReason.TRANSPORT_CLOSE
 
 
-def lingering_closes(monkeypatch: pytest.MonkeyPatch) -> list[ByteStream]:
-    """The streams closed with a drain of what the peer still sends, from now on."""
-    lingered: list[ByteStream] = []
-    linger_close = ByteStream.linger_close
-
-    async def recording(self: ByteStream) -> None:
-        lingered.append(self)
-        await linger_close(self)
-
-    monkeypatch.setattr(ByteStream, "linger_close", recording)
-    return lingered
-
-
 async def test_after_the_client_close_handshake_the_connection_closes_without_a_drain(
-    wire, monkeypatch: pytest.MonkeyPatch
+    wire, lingered: list[ByteStream]
 ) -> None:
-    lingered = lingering_closes(monkeypatch)
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, _):
             client = await wire.ws(port, WS_TARGET)
@@ -193,9 +179,8 @@ async def test_after_the_client_close_handshake_the_connection_closes_without_a_
 
 
 async def test_after_a_server_close_frame_the_connection_drains_the_client_reply(
-    wire, monkeypatch: pytest.MonkeyPatch
+    wire, lingered: list[ByteStream]
 ) -> None:
-    lingered = lingering_closes(monkeypatch)
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, recorder):
             client = await wire.ws(port, WS_TARGET)
