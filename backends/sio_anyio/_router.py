@@ -177,13 +177,12 @@ class EventRouter:
         logger.info("socket %s connected to %s", socket.id, namespace.name)
         # The core holds the CONNECT until release: as in Node, the connection handlers run up
         # to their first await before the client learns it is connected.
+        releasing = self._releasing(socket.id)
         try:
             for owner in (namespace.parent, namespace):
                 if owner is not None:
                     for listener in owner.raw_listeners("connection"):
-                        yield from call_logged_steps(
-                            listener, socket, before_wait=self._releasing(socket.id)
-                        )
+                        yield from call_logged_steps(listener, socket, before_wait=releasing)
         finally:
             self._context.release_connect(socket.id)  # handlers that never suspended
         # The one private call between handles: the socket handles the events that came
