@@ -38,6 +38,7 @@ from sio_anyio._ws_frames import (
     ForWsproto,
     FrameSplitter,
     MessageAssembler,
+    PeerClose,
     Piece,
     shared_frame,
 )
@@ -207,6 +208,8 @@ class WebSocket:
             while True:
                 for piece in self._pieces(data):
                     if isinstance(piece, ForWsproto):
+                        if type(piece) is PeerClose and self._wsproto is None:
+                            return await self._answer_close(piece.reply)
                         ended = await self._to_wsproto(piece.data, turn)
                         if ended is not None:
                             return ended
@@ -249,6 +252,14 @@ class WebSocket:
                 return False
             return await self._on_failure(event)
         return None
+
+    async def _answer_close(self, reply: bytes) -> bool:
+        """The client closed (see :class:`PeerClose`): our close frame in kind, and the end."""
+        if not self._closing:
+            self._closing = True
+            self._output(reply, 0)
+        await self._written_out()
+        return False
 
     async def _on_failure(self, failure: CloseConnection) -> bool:
         """A frame wsproto or a guard refused: a message too large is the core's to close."""

@@ -41,7 +41,8 @@ _OPCODE = 0x0F
 _MASKED = 0x80
 _LENGTH = 0x7F
 _TEXT, _BINARY = 0x1, 0x2
-_CONTROL = frozenset({0x8, 0x9, 0xA})  # close, ping, pong: whole frames of 125 bytes at most
+_CLOSE = 0x8
+_CONTROL = frozenset({_CLOSE, 0x9, 0xA})  # close, ping, pong: whole frames of 125 bytes at most
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,6 +50,15 @@ class ForWsproto:
     """Bytes for wsproto: one whole frame, or everything from a point it must judge on."""
 
     data: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PeerClose(ForWsproto):
+    """The client's close frame, a plain one (no code, or 1000 or 1001 with a UTF-8 reason):
+    ``reply`` is the server's close frame in kind, what wsproto would answer. A WebSocket that
+    has not needed wsproto yet answers it without; one that has gives ``data`` to wsproto."""
+
+    reply: bytes
 
 
 Piece = str | bytes | ForWsproto
@@ -131,11 +141,16 @@ def _piece(data: bytes, start: int, size: int) -> Piece | None:
     A large payload is unmasked straight from ``data``, through a view, not copied out first
     (a small one is copied: that costs less than the view)."""
     opcode = data[start] & _OPCODE
-    if opcode in _CONTROL:
-        return ForWsproto(data[start : start + size])
     length = data[start + 1] & _LENGTH
     header = start + (6 if length < 126 else 8 if length == 126 else 14)
     key, end = data[header - 4 : header], start + size
+    if opcode in _CONTROL:
+        frame = data[start:end]
+        return (
+            _peer_close(frame, _unmask(key, data[header:end]))
+            if opcode == _CLOSE
+            else ForWsproto(frame)
+        )
     if size < _VIEW_FROM:
         payload = _unmask(key, data[header:end])
     else:
@@ -147,6 +162,22 @@ def _piece(data: bytes, start: int, size: int) -> Piece | None:
         return payload.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _peer_close(frame: bytes, payload: bytes) -> ForWsproto:
+    """Every client closes its WebSocket: a plain close is answered here, in kind (RFC 6455
+    section 5.5.1), without bringing in wsproto; wsproto judges any other code or reason."""
+    if payload:
+        if len(payload) < 2 or int.from_bytes(payload[:2], "big") not in _PLAIN_CLOSE_CODES:
+            return ForWsproto(frame)
+        try:
+            payload[2:].decode("utf-8")
+        except UnicodeDecodeError:
+            return ForWsproto(frame)
+    return PeerClose(frame, bytes((_FIN | _CLOSE, len(payload))) + payload)
+
+
+_PLAIN_CLOSE_CODES = frozenset({1000, 1001})  # normal closure, going away
 
 
 def _unmask_by_ints(key: bytes, payload: bytes | memoryview) -> bytes:

@@ -7,6 +7,7 @@ import pytest
 from sio_anyio._streams import ByteStream
 from sio_anyio._ws_frames import shared_frame
 from wsproto import events as ws
+from wsproto.frame_protocol import CloseReason
 
 from sio_core.config import EngineConfig
 from sio_core.errors import DisconnectReason
@@ -191,6 +192,43 @@ async def test_after_a_server_close_frame_the_connection_drains_the_client_reply
             await client.send(ws.CloseConnection(code=1000))
             await client.aclose()
     assert len(lingered) == 1
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered"),
+    [(None, (1005, "")), (1001, (1001, "bye"))],
+    ids=["without a code", "going away, with a reason"],
+)
+async def test_client_close_is_answered_in_kind(
+    wire, sent: int | None, answered: tuple[int, str]
+) -> None:
+    reason = "bye" if sent is not None else None
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            code = sent if sent is not None else CloseReason.NO_STATUS_RCVD  # an empty payload
+            await client.send(ws.CloseConnection(code=code, reason=reason))
+            answer = await client.next_event()
+            await client.aclose()
+    assert isinstance(answer, ws.CloseConnection)
+    assert (answer.code, answer.reason) == answered
+
+
+async def test_client_close_after_a_ping_is_answered_too(wire) -> None:
+    """The ping brought wsproto in: from then on it reads the close frame as well."""
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            await client.send(ws.Ping(payload=b"?"))
+            pong = await client.next_event()
+            await client.send(ws.CloseConnection(code=1000))
+            answer = await client.next_event()
+            await client.aclose()
+    assert isinstance(pong, ws.Pong)
+    assert isinstance(answer, ws.CloseConnection)
+    assert answer.code == 1000
 
 
 async def test_client_eof_closes_the_session_cleanly(wire) -> None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sio_anyio._ws_frames import (
     ForWsproto,
     FrameSplitter,
+    PeerClose,
     _unmask,
     _unmask_by_ints,
     shared_frame,
@@ -116,6 +117,52 @@ def test_a_frame_cut_in_two_is_decoded_once_whole() -> None:
 def test_control_frames_go_to_wsproto_whole() -> None:
     ping = bytes(FrameProtocol(client=True, extensions=[]).ping(b"hi"))
     assert FrameSplitter(LIMIT).feed(ping + client_frame("x")) == [ForWsproto(ping), "x"]
+
+
+def close_frame(payload: bytes) -> bytes:
+    return masked(0x88, payload)
+
+
+def wsproto_reply(frame: bytes) -> bytes | None:
+    """What wsproto alone answers to a client's close frame (None: it calls the frame a
+    failure, or the close not a plain one)."""
+    server = wsproto_server()
+    server.receive_data(frame)
+    (event,) = [event for event in server.events() if isinstance(event, CloseConnection)]
+    return bytes(server.send(event.response())) if server.state.name == "REMOTE_CLOSING" else None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"\x03\xe8", b"\x03\xe9bye", b"\x03\xe8" + "au revoir é".encode()],
+    ids=["no code", "1000", "1001 with a reason", "1000 with a UTF-8 reason"],
+)
+def test_a_plain_close_comes_with_the_reply_wsproto_would_send(payload: bytes) -> None:
+    frame = close_frame(payload)
+    (piece,) = FrameSplitter(LIMIT).feed(frame)
+    assert isinstance(piece, PeerClose)
+    assert piece.data == frame
+    assert piece.reply == wsproto_reply(frame)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"\x03", b"\x03\xed", b"\x0b\xb8", b"\x03\xe8\xff\xfe"],
+    ids=["one byte", "1005 (local only)", "3000", "reason not UTF-8"],
+)
+def test_any_other_close_is_wsprotos_to_judge(payload: bytes) -> None:
+    frame = close_frame(payload)
+    assert FrameSplitter(LIMIT).feed(frame) == [ForWsproto(frame)]
+
+
+@given(st.integers(0, 0xFFFF), st.binary(max_size=60))
+def test_whenever_a_close_is_answered_here_the_answer_is_wsprotos(
+    code: int, reason: bytes
+) -> None:
+    frame = close_frame(code.to_bytes(2, "big") + reason)
+    (piece,) = FrameSplitter(LIMIT).feed(frame)
+    if isinstance(piece, PeerClose):
+        assert piece.reply == wsproto_reply(frame)
 
 
 def test_an_unmasked_frame_is_wsprotos_to_refuse() -> None:
