@@ -12,7 +12,9 @@ work the message then needs. :class:`FrameSplitter` takes that one shape itself,
 same rules (RFC 6455 section 5: a client frame is masked, its length is encoded in the fewest
 bytes, text is valid UTF-8), and hands every other frame to wsproto whole, one at a time, so
 wsproto sees each frame it gets from its first byte to its last and keeps its own state (a
-fragmented message under way, a close handshake) exactly as if it had read everything.
+fragmented message under way, a close handshake) exactly as if it had read everything. The
+one control frame every client sends, its close, comes with the answer wsproto would give
+when it is a plain one (:class:`PeerClose`), for a WebSocket that never needed wsproto.
 
 Anything it does not vouch for goes to wsproto, which decides: a frame that breaks a rule
 (wsproto then answers with the right close code), a message over the size limit (wsproto's
