@@ -176,7 +176,7 @@ def _peer_close(frame: bytes, payload: bytes) -> ForWsproto:
             payload[2:].decode("utf-8")
         except UnicodeDecodeError:
             return ForWsproto(frame)
-    return PeerClose(frame, bytes((_FIN | _CLOSE, len(payload))) + payload)
+    return PeerClose(frame, _framed(_FIN | _CLOSE, payload))
 
 
 _PLAIN_CLOSE_CODES = frozenset({1000, 1001})  # normal closure, going away

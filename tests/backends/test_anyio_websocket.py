@@ -74,15 +74,23 @@ async def test_fragments_are_joined_into_one_message(wire) -> None:
     assert echoed == "4hello"
 
 
-async def test_ws_ping_is_answered_with_a_pong(wire) -> None:
+async def answers(wire, *sent: ws.Event) -> list[ws.Event]:
+    """The server's next event after each of ``sent``, on a new WebSocket past its open packet."""
+    received = []
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, _):
             client = await wire.ws(port, WS_TARGET)
             await client.receive_message()
-            await client.send(ws.Ping(payload=b"are you there"))
-            answer = await client.next_event()
+            for event in sent:
+                await client.send(event)
+                received.append(await client.next_event())
             await client.aclose()
-    assert answer == ws.Pong(payload=b"are you there")
+    return received
+
+
+async def test_ws_ping_is_answered_with_a_pong(wire) -> None:
+    answer = await answers(wire, ws.Ping(payload=b"are you there"))
+    assert answer == [ws.Pong(payload=b"are you there")]
 
 
 async def test_permessage_deflate_is_negotiated_when_offered(wire) -> None:
@@ -203,29 +211,15 @@ async def test_client_close_is_answered_in_kind(
     wire, sent: int | None, answered: tuple[int, str]
 ) -> None:
     reason = "bye" if sent is not None else None
-    with anyio.fail_after(TIMEOUT):
-        async with wire.server() as (port, _):
-            client = await wire.ws(port, WS_TARGET)
-            await client.receive_message()
-            code = sent if sent is not None else CloseReason.NO_STATUS_RCVD  # an empty payload
-            await client.send(ws.CloseConnection(code=code, reason=reason))
-            answer = await client.next_event()
-            await client.aclose()
+    code = sent if sent is not None else CloseReason.NO_STATUS_RCVD  # an empty payload
+    (answer,) = await answers(wire, ws.CloseConnection(code=code, reason=reason))
     assert isinstance(answer, ws.CloseConnection)
     assert (answer.code, answer.reason) == answered
 
 
 async def test_client_close_after_a_ping_is_answered_too(wire) -> None:
     """The ping brought wsproto in: from then on it reads the close frame as well."""
-    with anyio.fail_after(TIMEOUT):
-        async with wire.server() as (port, _):
-            client = await wire.ws(port, WS_TARGET)
-            await client.receive_message()
-            await client.send(ws.Ping(payload=b"?"))
-            pong = await client.next_event()
-            await client.send(ws.CloseConnection(code=1000))
-            answer = await client.next_event()
-            await client.aclose()
+    pong, answer = await answers(wire, ws.Ping(payload=b"?"), ws.CloseConnection(code=1000))
     assert isinstance(pong, ws.Pong)
     assert isinstance(answer, ws.CloseConnection)
     assert answer.code == 1000
