@@ -47,10 +47,6 @@ _MAIN_NSP_EVENT_OR_ACK = re.compile(r"[23]([0-9]*)\[")
 
 def _parse_header(text: str, max_attachments: int) -> _Header:
     """Split a text message into its header fields and its (still undecoded) JSON payload."""
-    common = _MAIN_NSP_EVENT_OR_ACK.match(text)
-    if common is not None:
-        start = common.end() - 1
-        return _Header(TYPE_BY_CHAR[text[0]], 0, "/", _ack_id(common[1]), text[start:])
     kind = TYPE_BY_CHAR.get(text[:1])
     if kind is None:
         raise _remote(f"unknown packet type {text[:1]!r}" if text else "empty packet")
@@ -205,7 +201,13 @@ class Decoder:
     def _feed_text(self, text: str) -> Packet | None:
         if self._pending is not None:
             raise _remote(f"text message while {self.awaiting_attachments} attachments pending")
-        header = _parse_header(text, self._max_attachments)
+        common = _MAIN_NSP_EVENT_OR_ACK.match(text)
+        if common is not None:
+            return self._main_event_or_ack(text, common)
+        return self._feed_header(_parse_header(text, self._max_attachments))
+
+    def _feed_header(self, header: _Header) -> Packet | None:
+        """Any text message, its header read: the payload decoded and checked."""
         data = self._parse_json(header.payload) if header.payload else None
         if data is None and header.payload:
             # ``null`` is a payload, not its absence, and no packet type accepts it (as in Node).
@@ -220,6 +222,17 @@ class Decoder:
             return reassembly.packet()
         self._pending = reassembly
         return None
+
+    def _main_event_or_ack(self, text: str, header: re.Match[str]) -> Packet:
+        """Most messages: an EVENT or ACK to ``/`` with no attachment, its header read by one
+        match, its checks those the general path would make of it, in the same order."""
+        kind = TYPE_BY_CHAR[text[0]]
+        ack_id = _ack_id(header[1])
+        data = self._parse_json(text[header.end() - 1 :])
+        problem = ack_id_problem(kind, ack_id) or payload_problem(kind, data)
+        if problem is not None:
+            raise _remote(problem)
+        return Packet(kind, "/", data, ack_id)
 
     def _feed_binary(self, data: bytes) -> Packet | None:
         pending = self._pending

@@ -182,9 +182,13 @@ class SocketServer:
         self._pull()
 
     def receive_ws_message(self, ws_id: int, message: str | bytes, now: float) -> None:
-        """One WebSocket message."""
+        """One WebSocket message; most are read here, without an Engine.IO event in between."""
         self._tick(now)
-        self._engine.receive_ws_message(ws_id, message, now)
+        sid = self._engine.direct_message_sid(ws_id, message, now)
+        if sid is None:
+            self._engine.receive_ws_message(ws_id, message, now)
+        else:
+            self._intake.message(sid, message[1:])
         self._pull()
 
     def ws_message_too_large(self, ws_id: int, now: float) -> None:
