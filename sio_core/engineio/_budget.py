@@ -75,12 +75,13 @@ class OutputBudget:
     def flow_changed(self) -> bool:
         """Update :attr:`paused` from the buffered bytes; True when it changed.
 
-        Asked for every packet queued (a broadcast queues one per recipient): the common
-        answer, not paused and under the high-water mark, takes no more than a sum.
+        Asked for every packet queued, handed and written (a broadcast queues one per
+        recipient): the common answer, not paused and under the high-water mark, takes a sum
+        and a comparison, with the two properties spelled out (reading them costs more).
         """
-        buffered = self.buffered
+        buffered = self.outbox.size + self._unwritten_total  # :attr:`buffered`
         if not self.paused:
-            if buffered <= self.high_water:
+            if buffered <= self.limit // 4:  # :attr:`high_water`
                 return False
             self.paused = True
             return True

@@ -66,6 +66,27 @@ def encode(packet: Packet) -> list[str | bytes]:
 
     :raises LocalProtocolError: the packet breaks a protocol rule or its data is not JSON.
     """
+    if packet.type is PacketType.ACK and packet.nsp == "/":  # most packets sent to one socket
+        text = _plain_ack(packet.data, packet.id)
+        if text is not None:
+            return [text]
+    return _encode_any(packet)
+
+
+def _plain_ack(data: object, ack_id: object) -> str | None:
+    """The text of an ACK to ``/`` whose arguments are plain JSON: its rules are only an ack
+    id in range and a list, and its header is the type and the id. None for any other ACK
+    (bytes to move out, a value to refuse), which :func:`_encode_any` then takes."""
+    if type(data) is not list or type(ack_id) is not int or not 0 <= ack_id <= MAX_ACK_ID:
+        return None
+    try:
+        payload = _escape_lone_surrogates(_dump_plain(data))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return "3" + str(ack_id) + payload
+
+
+def _encode_any(packet: Packet) -> list[str | bytes]:
     problem = packet_problem(packet)
     if problem is not None:
         raise LocalProtocolError(problem)

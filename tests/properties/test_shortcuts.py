@@ -1,7 +1,11 @@
-"""The Socket.IO server reads most WebSocket messages directly
-(:meth:`~sio_core.EngineServer.direct_message_sid`), and the JSON decoder reads the common
-header (an EVENT or ACK to ``/``) by a path of its own. Both are shortcuts: whatever a client
-sends, the server must do exactly what the long way does, in events and in bytes."""
+"""Shortcuts on the path of the most common messages, each held to the long way it skips:
+
+* the Socket.IO server reads most WebSocket messages directly
+  (:meth:`~sio_core.EngineServer.direct_message_sid`): whatever a client sends, it must do what
+  the long way does, in events and in bytes;
+* the JSON decoder reads the common header (an EVENT or ACK to ``/``) by a path of its own;
+* the JSON encoder writes an ACK to ``/`` of plain JSON by a path of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sio_core import CountingIds, SocketServer
-from sio_core.errors import RemoteProtocolError
+from sio_core.errors import LocalProtocolError, RemoteProtocolError
 from sio_core.events import EventReceived
 from sio_core.socketio._json_decoder import _parse_header
-from sio_core.socketio.packets import Decoder, Parser
+from sio_core.socketio.packets import Decoder, Packet, PacketType, Parser, _encode_any, encode
 from sio_core.testing import Harness, SocketIOClient
 from tests.properties.test_hostile_input import PARSERS, blobs, near_misses
+from tests.properties.test_socketio_codec import ack_ids, binary_values, namespaces
 
 # Texts shaped like the common header, valid or nearly: the decoder's shortcut and its checks.
 common_headers = st.from_regex(r"\A4?[23][0-9]{0,17}\Z")
@@ -67,4 +72,26 @@ def test_the_decoders_common_header_path_decodes_as_the_general_path(text: str) 
             outcomes.append(("packet", decode(text)))
         except RemoteProtocolError as error:  # the two must fail alike, with the same words
             outcomes.append(("error", error.message))
+    assert outcomes[0] == outcomes[1]
+
+
+# ACKs an application may ask to send, valid or not: any namespace, payload and id.
+odd_values = st.sampled_from([{1, 2}, object(), float("nan"), "\ud800", {"a": b"x"}, (1, 2)])
+any_acks = st.builds(
+    Packet,
+    st.just(PacketType.ACK),
+    namespaces,
+    st.lists(binary_values | odd_values, max_size=4) | binary_values | odd_values,
+    st.none() | ack_ids | st.sampled_from([-1, 2**53, True, 1.0, "1"]),
+)
+
+
+@given(any_acks)
+def test_an_ack_encodes_as_the_general_path_encodes_it(packet: Packet) -> None:
+    outcomes = []
+    for encoder in (encode, _encode_any):
+        try:
+            outcomes.append(("messages", encoder(packet)))
+        except LocalProtocolError as error:  # the two must refuse alike, with the same words
+            outcomes.append((type(error).__name__, error.message))
     assert outcomes[0] == outcomes[1]
