@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 BACKEND ?= asyncio
 
-.PHONY: demo test lint unit fuzz soak install npm browser-deps cluster-deps redis bench bench-cluster bench-memory bench-recovery bench-profile bench-fairness clean
+.PHONY: demo test lint unit fuzz soak install npm browser-deps cluster-deps redis bench bench-cluster bench-memory bench-recovery bench-profile bench-fairness bench-core clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ bench: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
 # BENCH_ARGS="--adapter sharded" for the sharded adapter.
 bench-cluster: $(STAMP) $(BENCH_NPM_STAMP) cluster-deps
 	$(PY) $(BENCH_DIR)/cluster_bench.py $(BENCH_ARGS)
+
+# The core alone: microseconds a SocketServer spends on one small echo, with no network or loop
+# (~10 s). BENCH_ARGS="--profile" shows where they go.
+bench-core: $(STAMP)
+	$(PY) $(BENCH_DIR)/core_echo.py $(BENCH_ARGS)
 
 # Where an idle WebSocket connection's memory goes (tracemalloc, 5000 clients; ~1 min).
 # BENCH_ARGS="--backend trio --clients 1000" to change.
