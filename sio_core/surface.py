@@ -50,6 +50,12 @@ class TransportCore(Protocol):
         ``size`` of the ``WebSocketDataReady`` events written. Reading may resume after it."""
         ...
 
+    @property
+    def backlogged(self) -> bool:
+        """Whether the output queued since :meth:`events` was last called is worth handing over
+        now, in the middle of a run of commands, rather than once they are done."""
+        ...
+
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timeout` must next be called, on the clock of ``now``."""
         ...

@@ -20,7 +20,8 @@ inside an event: the driver is generic over :class:`~sio_core.surface.TransportC
 The pump loops until the core has nothing more to say: what the writers report as written during
 the pump, and the callbacks queued with :meth:`Driver.after_pump` (a socket's handlers, which may
 call the core again), run between its rounds. A command made by such a callback does not pump
-on its own: the running pump drains what it produced, in order, as soon as the callback returns.
+on its own: the running pump drains what it produced, in order, as soon as the callback returns,
+or before, once the core says its output is backlogged (a handler emitting in a loop).
 
 Nothing else touches the core. The application's side reaches it through :meth:`Driver.command`
 (a change, pumped at once), :meth:`Driver.timed_command` (the same, for a change that starts a
@@ -122,6 +123,7 @@ class Driver(Generic[C]):
         self.timer = DeadlineTimer(core.next_deadline, self._on_deadline)
         self._in_flight = InFlight()  # answers delivered whose connection has not finished
         self._pumping = False
+        self._in_callback = False  # the running pump is in one of the after_pump callbacks
         self._now: float | None = None  # the time of the running pump's input
         self._stale = False  # the core was called since the pump last asked for its events
         self._written: dict[int, int] = {}  # bytes written per WebSocket, not yet reported
@@ -254,6 +256,8 @@ class Driver(Generic[C]):
         """
         if self._pumping:
             self._stale = True  # a callback of the running pump called the core: it drains it
+            if self._in_callback and self._core.backlogged:
+                self._hand_over_backlog()
             return
         self._pumping, self._now, self._stale = True, now, True
         core, route, after = self._core, self._route, self._after
@@ -266,12 +270,35 @@ class Driver(Generic[C]):
                 elif self._written:
                     self._report_written()
                 elif after:
-                    after.popleft()()
+                    self._in_callback = True
+                    try:
+                        after.popleft()()
+                    finally:
+                        self._in_callback = False
                 else:
                     break
         finally:
             self._pumping = False
         self.timer.rearm(core.next_deadline())
+
+    def _hand_over_backlog(self) -> None:
+        """Route what a callback made the core say so far, before the callback returns.
+
+        A handler that emits in a loop would otherwise hold all its output until it is done,
+        and its clients would wait meanwhile (see ``TransportCore.backlogged``). The order is
+        kept: nothing was routed since the callback began, and what it makes the core say
+        from now on comes later. Writes made meanwhile are reported at once, so that the
+        sessions' output budget counts them written.
+        """
+        self._in_callback = False  # routing may call the core: that must not come back here
+        try:
+            self._stale = False
+            for event in self._core.events():
+                self._route(event)
+            if self._written:
+                self._report_written()
+        finally:
+            self._in_callback = True
 
     def _report_written(self) -> None:
         written, self._written = self._written, {}

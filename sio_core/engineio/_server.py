@@ -14,8 +14,6 @@ Engine.IO's own passed, and answers 400 with the messages used here.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 
 from sio_core._deadlines import Deadlines
@@ -28,6 +26,7 @@ from sio_core.engineio._events import (
     WebSocketAccepted,
     WebSocketCloseRequested,
 )
+from sio_core.engineio._opening import check_websocket_handshake
 from sio_core.engineio._packets import (
     SEPARATOR,
     Packet,
@@ -49,6 +48,10 @@ from sio_core.http import HttpRequest, HttpResponse
 from sio_core.ids import IdGenerator
 from sio_core.stats import ServerStats, Traffic
 
+BACKLOG_PER_SESSION = 16
+"""Packets per session that make the queued output worth a write to each (see
+:attr:`EngineServer.backlogged`): a broadcast to 1,000 sockets in a loop leaves every 16th time."""
+
 
 class EngineServer:
     """A sans-IO Engine.IO server, driven as :class:`sio_core.surface.TransportCore` says."""
@@ -60,6 +63,7 @@ class EngineServer:
         self._last_message: Packet | None = None
         self._sessions: dict[str, Session] = {}
         self._dirty: dict[str, Session] = {}
+        self._unflushed = 0  # packets queued since the last flush, about: see ``backlogged``
         self._deadlines: Deadlines[tuple[str, Timer]] = Deadlines()
         self._ctx = SessionContext(
             config=self.config,
@@ -156,6 +160,18 @@ class EngineServer:
             session = self._sessions.get(sid)
             if session is not None:
                 session.timer_fired(timer)
+
+    @property
+    def backlogged(self) -> bool:
+        """Whether the output queued since :meth:`events` was last called is worth handing over
+        now: :data:`BACKLOG_PER_SESSION` packets or more, on average, for each session with some.
+
+        Output is handed over by :meth:`events`. A backend making many commands in a row (a
+        handler that emits in a loop) asks this after each, and calls :meth:`events` when it
+        says so: the output then leaves while the work goes on, in writes of several packets
+        each, instead of all at its end, while the client waits.
+        """
+        return self._unflushed >= BACKLOG_PER_SESSION * len(self._dirty) > 0
 
     def events(self) -> list[Event]:
         """What happened since the last call; pending output is flushed into it first."""
@@ -299,7 +315,7 @@ class EngineServer:
         if request.wants_websocket != (transport is Transport.WEBSOCKET):
             raise RequestRefused(EngineErrorCode.BAD_REQUEST)
         if transport is Transport.WEBSOCKET:
-            _check_websocket_handshake(request)
+            check_websocket_handshake(request)
         session = Session(self._new_id(), transport, request, self._ctx)
         self._sessions[session.sid] = session
         cookie = answers.cookie_header(self.config.cookie, session.sid)
@@ -334,7 +350,7 @@ class EngineServer:
         Node accepts a WebSocket for a session that already runs on (or is moving to) WebSocket,
         and closes it straight away; so do we.
         """
-        _check_websocket_handshake(request)
+        check_websocket_handshake(request)
         self._events.append(WebSocketAccepted(request_id=request_id))
         upgradable = (
             asked is Transport.WEBSOCKET
@@ -389,46 +405,18 @@ class EngineServer:
 
     def _mark_dirty(self, session: Session) -> None:
         self._dirty[session.sid] = session
+        self._unflushed += 1
 
     def _forget(self, session: Session) -> None:
         self._sessions.pop(session.sid, None)
         self._dirty.pop(session.sid, None)
 
     def _flush_dirty(self) -> None:
+        self._unflushed = 0
         while self._dirty:
             dirty, self._dirty = self._dirty, {}
             for session in dirty.values():
                 session.flush()
-
-
-def _check_websocket_handshake(request: HttpRequest) -> None:
-    """Refuse an upgrade request that is not a valid WebSocket opening handshake (RFC 6455)."""
-    problem = _websocket_handshake_problem(request)
-    if problem is not None:
-        raise RequestRefused(EngineErrorCode.BAD_REQUEST, problem)
-
-
-def _websocket_handshake_problem(request: HttpRequest) -> str | None:
-    if request.method != "GET":
-        return "Invalid HTTP method"
-    tokens = (request.header("connection") or "").lower().split(",")
-    if "upgrade" not in {token.strip() for token in tokens}:
-        return "Missing or invalid Connection header"
-    if not _is_websocket_key(request.header("sec-websocket-key")):
-        return "Missing or invalid Sec-WebSocket-Key header"
-    if request.header("sec-websocket-version") != "13":
-        return "Missing or invalid Sec-WebSocket-Version header"
-    return None
-
-
-def _is_websocket_key(key: str | None) -> bool:
-    """A nonce of 16 bytes in base64, as the RFC asks (so, 24 characters)."""
-    if key is None:
-        return False
-    try:
-        return len(base64.b64decode(key.strip(), validate=True)) == 16
-    except (binascii.Error, ValueError):
-        return False
 
 
 def _open_packet(sid: str, transport: Transport, config: EngineConfig) -> Packet:

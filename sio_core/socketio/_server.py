@@ -25,22 +25,15 @@ the client: its DISCONNECT, or its connection gone      is dropped: nobody is le
 
 Disconnect semantics (Node 4.x): a socket leaves with ``disconnecting`` (its rooms still listed),
 then leaves its rooms, then ``disconnect``; both exactly once. Who ends it decides the reason:
+``server namespace disconnect`` (:meth:`SocketServer.disconnect`), ``client namespace
+disconnect`` (the client's DISCONNECT), ``server shutting down`` (``close_all``), ``forced
+close`` (``close(sid)``, or a packet that does not decode), ``forced server close`` (a packet the
+connection's state does not allow, or no namespace within ``connect_timeout``), or the Engine.IO
+session's own reason (``ping timeout``...). ``docs/closing.md`` has the table.
 
-========================================  ======================================
-what happened                             reason
-========================================  ======================================
-``disconnect(socket_id)``                 ``server namespace disconnect``
-client DISCONNECT packet                  ``client namespace disconnect``
-``close_all()``                           ``server shutting down``
-``close(sid)``                            ``forced close``
-Socket.IO decode error                    ``forced close`` (after an ``error``)
-packet invalid in the connection's state  ``forced server close``
-no namespace within ``connect_timeout``   ``forced server close``
-Engine.IO session ended                   its own reason (``ping timeout``...)
-========================================  ======================================
-
-Recovery (``connection_state_recovery``, :mod:`sio_core.socketio._recovery`) keeps a session for
-the reasons from ``forced close`` down, except ``parse error``, for the client to come back to.
+Recovery (``connection_state_recovery``, :mod:`sio_core.socketio._recovery`) keeps a session
+that ended with ``forced close``, ``forced server close`` or an Engine.IO reason other than
+``parse error``, for the client to come back to.
 """
 
 from __future__ import annotations
@@ -208,6 +201,12 @@ class SocketServer:
         self._tick(now)
         self._engine.ws_written(ws_id, size, now)
         self._pull()
+
+    @property
+    def backlogged(self) -> bool:
+        """Whether the output queued since :meth:`events` is worth handing over now (see
+        :attr:`EngineServer.backlogged <sio_core.EngineServer.backlogged>`)."""
+        return self._engine.backlogged
 
     def next_deadline(self) -> float | None:
         """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and

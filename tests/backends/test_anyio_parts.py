@@ -13,7 +13,7 @@ from sio_anyio._timer import DeadlineTimer
 from sio_anyio._ws_frames import TOO_LARGE, MessageAssembler
 from wsproto.events import BytesMessage, TextMessage
 
-from sio_core.events import Event
+from sio_core.events import Event, SocketErrored
 
 TIMEOUT = 5
 
@@ -165,3 +165,53 @@ async def test_driver_stamps_input_with_the_running_loop_clock_while_serving() -
         driver.ws_message(1, "4again")  # no longer serving: the clock is looked up again
     assert before <= core.times[0] <= after
     assert after <= core.times[1] <= anyio.current_time()
+
+
+class ScriptedCore:
+    """A core that says what its commands tell it to, backlogged from ``backlog`` of them."""
+
+    def __init__(self, backlog: int) -> None:
+        self.backlog = backlog
+        self._said: list[Event] = []
+
+    @property
+    def backlogged(self) -> bool:
+        return len(self._said) >= self.backlog
+
+    def say(self, event: Event) -> None:
+        self._said.append(event)
+
+    def events(self) -> list[Event]:
+        said, self._said = self._said, []
+        return said
+
+    def next_deadline(self) -> float | None:
+        return None
+
+
+def _said(index: int) -> Event:
+    return SocketErrored(socket_id=str(index), message="")
+
+
+@pytest.mark.anyio
+async def test_a_backlog_is_routed_before_the_callback_that_made_it_returns() -> None:
+    core, routed = ScriptedCore(backlog=3), []
+    driver = Driver(core, routed.append)  # type: ignore[type-var]
+    routed_after_each: list[int] = []
+
+    def burst() -> None:  # a handler emitting in a loop
+        for index in range(5):
+            driver.command(lambda core, index=index: core.say(_said(index)))
+            routed_after_each.append(len(routed))
+
+    driver.after_pump(burst)
+    assert routed_after_each == [0, 0, 3, 3, 3]  # the third made a backlog: it left at once
+    assert routed == [_said(index) for index in range(5)]  # the rest, in order, at the end
+
+
+@pytest.mark.anyio
+async def test_a_command_outside_a_callback_is_routed_at_once_whatever_the_backlog() -> None:
+    core, routed = ScriptedCore(backlog=100), []
+    driver = Driver(core, routed.append)  # type: ignore[type-var]
+    driver.command(lambda core: core.say(_said(1)))
+    assert routed == [_said(1)]

@@ -443,3 +443,28 @@ async def test_binary_attachment_reaches_the_handler_as_bytes(wire) -> None:
             items = await seen.wait_for(1)
             await client.aclose()
     assert items == [("name", b"\x00\x01\xff")]
+
+
+async def test_events_a_handler_emits_in_a_loop_arrive_in_order_before_its_answer(wire) -> None:
+    # 100 emits make a backlog several times over: it leaves before the handler returns.
+    io = Server()
+
+    @io.on("connection")
+    def on_connection(socket: Socket) -> None:
+        @socket.on("burst")
+        def burst(count: int) -> str:
+            for index in range(count):
+                io.emit("tick", index)
+                socket.emit("own", index)
+            return "done"
+
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            client = await wire.connected(port)
+            await client.emit("burst", 100, ack_id=1)
+            packets = [await client.receive() for _ in range(201)]
+            await client.aclose()
+    assert [packet.data for packet in packets[:200]] == [
+        [name, index] for index in range(100) for name in ("tick", "own")
+    ]
+    assert (packets[200].type, packets[200].id, packets[200].data) == (3, 1, ["done"])
