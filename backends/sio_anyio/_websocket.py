@@ -40,7 +40,7 @@ from sio_anyio._ws_frames import (
     MessageAssembler,
     PeerClose,
     Piece,
-    shared_frame,
+    frame_buffers,
 )
 from sio_anyio._ws_guards import AnnouncedLength, BoundedDeflate, Refusal, Verdict, failure_reason
 from sio_anyio._ws_handshake import negotiate_extensions, switch_response
@@ -50,6 +50,8 @@ from sio_core.surface import TransportCore
 
 logger = logging.getLogger("sio_anyio")
 
+
+Buffer = bytes | bytearray | memoryview
 
 Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 """Starts a task beside the connection's (the WebSocket's writer, when the kernel is full)."""
@@ -182,7 +184,7 @@ class WebSocket:
                 self._flow.bind(self._scope)
                 self._outbox.attach(self._write)  # what came with the 101: written with it
                 if self._waiting and self._writer_done is None:
-                    self._output(b"", 0)  # nothing did
+                    self._output([], 0)  # nothing did
                 error = await self._read_loop(self._trailing)
                 self._driver.ws_closed(self._id, error=error)
                 return (
@@ -257,7 +259,7 @@ class WebSocket:
         """The client closed (see :class:`PeerClose`): our close frame in kind, and the end."""
         if not self._closing:
             self._closing = True
-            self._output(reply, 0)
+            self._output([reply], 0)
         await self._written_out()
         return False
 
@@ -301,10 +303,10 @@ class WebSocket:
         """
         if self._closing:
             return
-        data, self._ending = self._encode(command)
+        buffers, self._ending = self._encode(command)
         self._closing = self._ending
         size = command.size if isinstance(command, WebSocketDataReady) else 0
-        self._output(data, size)
+        self._output(buffers, size)
 
     def _send(self, event: Event) -> None:
         """Write a frame of the connection's own (a pong, a close reply), in turn."""
@@ -316,25 +318,26 @@ class WebSocket:
             logger.debug("not sending %r: the WebSocket is closing", event)
             return
         self._closing = isinstance(event, CloseConnection)
-        self._output(data, 0)
+        self._output([data], 0)
 
-    def _output(self, data: bytes | bytearray, size: int) -> None:
-        """Write ``data`` now as far as the kernel takes it; the rest goes to a writer task."""
+    def _output(self, buffers: Sequence[Buffer], size: int) -> None:
+        """Write ``buffers`` now, as far as the kernel takes them; a writer task does the rest."""
         if self._broken:
             return
         if self._writer_done is None:
             if self._waiting:  # the 101 response: it goes first, in the same write
-                data, self._waiting = self._waiting + data, bytearray()
+                buffers, self._waiting = [self._waiting, *buffers], bytearray()
             try:
-                sent = self._stream.send_now(data)
+                sent = self._stream.send_buffers_now(buffers)
             except StreamGone:
                 self._on_broken()
                 return
-            if sent == len(data):
+            buffers = _unsent(buffers, sent)
+            if not buffers:
                 self._written(size)
                 return
-            data = data[sent:]
-        self._waiting += data
+        for buffer in buffers:
+            self._waiting += buffer
         self._waiting_size += size
         self._start_writer()
 
@@ -379,31 +382,34 @@ class WebSocket:
         self._waiting.clear()
         self._flow.resume()  # even a paused reader
 
-    def _encode(self, command: WsCommand) -> tuple[bytes | bytearray, bool]:
-        """The bytes of the frames ``command`` asks for; True when it closes."""
+    def _encode(self, command: WsCommand) -> tuple[list[bytes], bool]:
+        """The frames ``command`` asks for, as buffers to write together; True when it closes.
+
+        Server frames are not masked, so without compression the frame of a message is the
+        same bytes on every connection: a broadcast's message is framed once for all of them.
+        """
         try:
             if not isinstance(command, WebSocketDataReady):
                 close = CloseConnection(code=command.code, reason=command.reason)
-                return self._ws.send(close), True
-            messages = command.messages
-            if len(messages) == 1:
-                return self._frame(messages[0]), False
-            return b"".join([self._frame(message) for message in messages]), False
+                return [self._ws.send(close)], True
+            if self._splitter is None:  # an extension is in use: wsproto frames every message
+                frames = [self._ws.send(_as_ws_message(message)) for message in command.messages]
+                return [b"".join(frames)], False
+            if self._wsproto is not None and self._wsproto.state is not ConnectionState.OPEN:
+                raise LocalProtocolError("the WebSocket is closing")
+            return frame_buffers(command.messages), False
         except LocalProtocolError:
             logger.debug("not sending any more: the WebSocket is closing")
-            return b"", False
+            return [], False
 
-    def _frame(self, message: str | bytes) -> bytes | bytearray:
-        """One message as a frame: shared by every recipient when no extension is in use.
 
-        Server frames are not masked, so without compression the frame of a message is the
-        same bytes on every connection; a broadcast's message is one object for all of them.
-        """
-        if self._splitter is None:  # an extension is in use
-            return self._ws.send(_as_ws_message(message))
-        if self._wsproto is not None and self._wsproto.state is not ConnectionState.OPEN:
-            raise LocalProtocolError("the WebSocket is closing")
-        return shared_frame(message)
+def _unsent(buffers: Sequence[Buffer], sent: int) -> list[Buffer]:
+    """What is left of ``buffers`` once their first ``sent`` bytes are written."""
+    for index, buffer in enumerate(buffers):
+        if sent < len(buffer):
+            return [memoryview(buffer)[sent:], *buffers[index + 1 :]]
+        sent -= len(buffer)
+    return []
 
 
 def _payload_size(event: Event) -> int:

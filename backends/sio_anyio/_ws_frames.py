@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from wsproto.events import BytesMessage, TextMessage
 
@@ -298,10 +298,41 @@ def _binary_frame(message: bytes) -> bytes:
     return _framed(_FIN | _BINARY, message)
 
 
+_OWN_BUFFER_FROM = 16384
+"""From this size on, a message's payload is written from a buffer of its own, behind its
+header: copying 64 KiB into a frame, then the frame into the write, cost more than the
+vectored write's bookkeeping."""
+_MOST_BUFFERS = 64  # well under the kernel's IOV_MAX (1024): past it, the frames are joined
+
+
+def frame_buffers(messages: Sequence[str | bytes]) -> list[bytes]:
+    """The frames of ``messages``, in order, as the buffers of one vectored write: small frames
+    (:func:`shared_frame`) joined together, each large payload a buffer of its own."""
+    if len(messages) == 1 and len(messages[0]) < _OWN_BUFFER_FROM:  # most writes
+        return [shared_frame(messages[0])]
+    buffers: list[bytes] = []
+    joined: list[bytes] = []  # small frames and headers, until a large payload comes
+    for message in messages:
+        if len(message) < _OWN_BUFFER_FROM:
+            joined.append(shared_frame(message))
+            continue
+        text = isinstance(message, str)
+        payload = message.encode("utf-8") if isinstance(message, str) else message
+        joined.append(_header(_FIN | (_TEXT if text else _BINARY), len(payload)))
+        buffers += (b"".join(joined), payload)
+        joined.clear()
+    if joined:
+        buffers.append(b"".join(joined))
+    return buffers if len(buffers) <= _MOST_BUFFERS else [b"".join(buffers)]
+
+
 def _framed(first: int, payload: bytes) -> bytes:
-    size = len(payload)
+    return _header(first, len(payload)) + payload
+
+
+def _header(first: int, size: int) -> bytes:
     if size < 126:
-        return bytes((first, size)) + payload
+        return bytes((first, size))
     if size <= 0xFFFF:
-        return bytes((first, 126)) + size.to_bytes(2, "big") + payload
-    return bytes((first, 127)) + size.to_bytes(8, "big") + payload
+        return bytes((first, 126)) + size.to_bytes(2, "big")
+    return bytes((first, 127)) + size.to_bytes(8, "big")

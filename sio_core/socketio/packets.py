@@ -67,23 +67,40 @@ def encode(packet: Packet) -> list[str | bytes]:
     :raises LocalProtocolError: the packet breaks a protocol rule or its data is not JSON.
     """
     if packet.type is PacketType.ACK and packet.nsp == "/":  # most packets sent to one socket
-        text = _plain_ack(packet.data, packet.id)
-        if text is not None:
-            return [text]
+        messages = _common_ack(packet.data, packet.id)
+        if messages is not None:
+            return messages
     return _encode_any(packet)
 
 
-def _plain_ack(data: object, ack_id: object) -> str | None:
-    """The text of an ACK to ``/`` whose arguments are plain JSON: its rules are only an ack
-    id in range and a list, and its header is the type and the id. None for any other ACK
-    (bytes to move out, a value to refuse), which :func:`_encode_any` then takes."""
+def _common_ack(data: object, ack_id: object) -> list[str | bytes] | None:
+    """The messages of an ACK to ``/`` whose arguments are plain JSON or ``bytes`` themselves
+    (each then a placeholder and an attachment), without the general path's steps: its only
+    rules are an ack id in range and a list. None for any other ACK (bytes deeper inside, a
+    value to refuse), which :func:`_encode_any` then takes."""
     if type(data) is not list or type(ack_id) is not int or not 0 <= ack_id <= MAX_ACK_ID:
         return None
+    attachments = [item for item in data if type(item) is bytes]
     try:
-        payload = _escape_lone_surrogates(_dump_plain(data))
+        payload = _dump_with_placeholders(data) if attachments else _dump_plain(data)
+        payload = _escape_lone_surrogates(payload)
     except (TypeError, ValueError, RecursionError):
         return None
-    return "3" + str(ack_id) + payload
+    if not attachments:
+        return ["3" + str(ack_id) + payload]
+    return [f"6{len(attachments)}-{ack_id}" + payload, *attachments]
+
+
+def _dump_with_placeholders(data: list[object]) -> str:
+    """The JSON of a list whose ``bytes`` items become numbered placeholders, in order."""
+    items, num = [], 0
+    for item in data:
+        if type(item) is bytes:
+            items.append(f'{{"_placeholder":true,"num":{num}}}')
+            num += 1
+        else:
+            items.append(_dump_item(item))
+    return "[" + ",".join(items) + "]"
 
 
 def _encode_any(packet: Packet) -> list[str | bytes]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import anyio
 import pytest
 from sio_anyio._streams import ByteStream
@@ -33,13 +35,13 @@ async def test_switching_response_and_open_packet_leave_in_one_write(
     wire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writes: list[bytes] = []
-    send_now = ByteStream.send_now
+    send_buffers_now = ByteStream.send_buffers_now
 
-    def recording(self: ByteStream, data: bytes | bytearray | memoryview) -> int:
-        writes.append(bytes(data))
-        return send_now(self, data)
+    def recording(self: ByteStream, buffers: Sequence[bytes | bytearray | memoryview]) -> int:
+        writes.append(b"".join(buffers))
+        return send_buffers_now(self, buffers)
 
-    monkeypatch.setattr(ByteStream, "send_now", recording)
+    monkeypatch.setattr(ByteStream, "send_buffers_now", recording)
     with anyio.fail_after(TIMEOUT):
         async with wire.server() as (port, _):
             client = await wire.ws(port, WS_TARGET)

@@ -11,12 +11,14 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sio_anyio._websocket import _unsent
 from sio_anyio._ws_frames import (
     ForWsproto,
     FrameSplitter,
     PeerClose,
     _unmask,
     _unmask_by_ints,
+    frame_buffers,
     shared_frame,
 )
 from sio_anyio._ws_guards import AnnouncedLength, Verdict
@@ -218,6 +220,40 @@ def test_a_server_frame_is_the_frame_wsproto_builds(message: str | bytes) -> Non
     assert shared_frame(message) == bytes(expected)
 
 
+def server_frames(messages: list[str | bytes]) -> bytes:
+    protocol = FrameProtocol(client=False, extensions=[])
+    return b"".join(bytes(protocol.send_data(message, fin=True)) for message in messages)
+
+
+# Sizes around the point where a payload gets a buffer of its own (16 KiB).
+sizes = st.sampled_from([0, 1, 125, 126, 16383, 16384, 65535, 65536, 70_000])
+messages = st.builds(
+    lambda size, text: "é" * (size // 2) if text else b"x" * size, sizes, st.booleans()
+)
+
+
+@given(st.lists(messages, min_size=1, max_size=8))
+def test_the_buffers_of_a_write_are_the_frames_wsproto_builds(sent: list[str | bytes]) -> None:
+    assert b"".join(frame_buffers(sent)) == server_frames(sent)
+
+
+def test_a_small_message_is_one_buffer_its_shared_frame() -> None:
+    assert frame_buffers(['42["tick"]']) == [shared_frame('42["tick"]')]
+
+
+def test_a_large_payload_is_written_from_its_own_buffer_not_copied() -> None:
+    payload = bytes(65536)
+    placeholder = '461-[{"_placeholder":true,"num":0}]'
+    header, own = frame_buffers([placeholder, payload])
+    assert own is payload
+    assert header == shared_frame(placeholder) + b"\x82\x7f" + (65536).to_bytes(8, "big")
+
+
+def test_too_many_large_payloads_for_one_vectored_write_are_joined() -> None:
+    sent: list[str | bytes] = [bytes(16384)] * 40  # 80 buffers, over the 64 of one write
+    assert frame_buffers(sent) == [server_frames(sent)]
+
+
 @pytest.mark.parametrize("unmask", [_unmask, _unmask_by_ints], ids=["fastest", "ints"])
 @given(st.binary(min_size=4, max_size=4), st.binary(max_size=70_000))
 def test_unmasking_xors_each_byte_with_the_key_byte_at_its_position(
@@ -273,3 +309,12 @@ def test_arbitrary_bytes_are_read_as_wsproto_alone_reads_them(chunks: list[bytes
 def test_a_large_frame_is_read_from_among_the_others(message: str | bytes) -> None:
     stream = client_frame("before") + client_frame(message) + client_frame(b"after")
     assert FrameSplitter(100_000).feed(stream) == ["before", message, b"after"]
+
+
+@given(st.lists(st.binary(max_size=8), max_size=5), st.data())
+def test_what_a_partial_vectored_write_leaves_is_the_rest_of_its_buffers(
+    buffers: list[bytes], data: st.DataObject
+) -> None:
+    whole = b"".join(buffers)
+    sent = data.draw(st.integers(0, len(whole)))
+    assert b"".join(_unsent(buffers, sent)) == whole[sent:]

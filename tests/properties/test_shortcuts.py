@@ -86,7 +86,13 @@ any_acks = st.builds(
 )
 
 
-@given(any_acks)
+# ... and the shortcut's own: to ``/``, with a valid id, arguments plain or bytes at any depth.
+common_acks = st.builds(
+    Packet, st.just(PacketType.ACK), st.just("/"), st.lists(binary_values, max_size=4), ack_ids
+)
+
+
+@given(any_acks | common_acks)
 def test_an_ack_encodes_as_the_general_path_encodes_it(packet: Packet) -> None:
     outcomes = []
     for encoder in (encode, _encode_any):
