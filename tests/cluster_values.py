@@ -6,11 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-
-def blobs(max_size: int | None = None) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers (see test_engineio_codec: ``-bb`` and hypothesis's cache)."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
-
+from tests.strategies import blobs
 
 # Text a JavaScript string and UTF-8 both hold (msgpack refuses lone surrogates).
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

@@ -26,6 +26,8 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Event, Ping, TextMessage
 from wsproto.frame_protocol import FrameProtocol
 
+from tests.strategies import blobs
+
 LIMIT = 1000
 
 
@@ -214,7 +216,7 @@ def test_a_server_frame_is_built_once_for_every_recipient() -> None:
     assert shared_frame('42["tick"]') is shared_frame('42["tick"]')
 
 
-@given(st.one_of(st.text(max_size=70_000), st.binary(max_size=70_000)))
+@given(st.one_of(st.text(max_size=70_000), blobs(max_size=70_000)))
 def test_a_server_frame_is_the_frame_wsproto_builds(message: str | bytes) -> None:
     expected = FrameProtocol(client=False, extensions=[]).send_data(message, fin=True)
     assert shared_frame(message) == bytes(expected)
@@ -268,7 +270,7 @@ def test_with_websockets_installed_unmasking_is_its_c_function() -> None:
     assert _unmask is not _unmask_by_ints
 
 
-_messages = st.one_of(st.text(max_size=300), st.binary(max_size=300))
+_messages = st.one_of(st.text(max_size=300), blobs(max_size=300))
 
 
 @st.composite

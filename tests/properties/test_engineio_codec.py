@@ -17,13 +17,7 @@ from sio_core.engineio._packets import (
     encode_payload,
 )
 from sio_core.errors import RemoteProtocolError
-
-
-def blobs(max_size: int | None = None) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers: under ``python -bb``, hypothesis's example cache compares ``str``
-    and ``bytes`` draws of different runs and its BytesWarning would fail the test."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
-
+from tests.strategies import blobs
 
 text_packets = st.builds(Packet, st.sampled_from(PacketType), st.text())
 binary_packets = st.builds(Packet, st.just(PacketType.MESSAGE), blobs())

@@ -23,13 +23,9 @@ from sio_core.events import (
 from sio_core.socketio.msgpack_parser import MsgpackParser
 from sio_core.socketio.packets import JsonParser, Packet, PacketType, Parser
 from sio_core.testing import Harness, SocketIOClient
+from tests.strategies import blobs
 
 PARSERS: list[Parser] = [JsonParser(), MsgpackParser()]
-
-
-def blobs(max_size: int) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers (see test_engineio_codec: ``-bb`` and hypothesis's cache)."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
 
 
 # Engine.IO packets around a Socket.IO payload, valid or nearly: every layer's error paths.

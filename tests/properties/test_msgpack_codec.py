@@ -13,13 +13,7 @@ from sio_core.errors import RemoteProtocolError
 from sio_core.socketio._notepack import unpack
 from sio_core.socketio.msgpack_parser import MsgpackDecoder, encode
 from sio_core.socketio.packets import RESERVED_EVENTS, Packet, PacketType
-
-
-def blobs(max_size: int | None = None) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers: under ``python -bb``, hypothesis's example cache compares ``str``
-    and ``bytes`` draws of different runs and its BytesWarning would fail the test."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
-
+from tests.strategies import blobs
 
 # Strings msgpack carries: valid UTF-8, so no lone surrogates.
 texts = st.text(st.characters(codec="utf-8"))

@@ -54,15 +54,11 @@ from sio_core.events import (
 )
 from sio_core.socketio.packets import Decoder, JsonParser, Packet, PacketType
 from sio_core.testing import FakeWebSocket, Harness
+from tests.strategies import blobs
 
 NAMESPACES = ["/", "/chat", "/dyn-1", "/nowhere"]  # static, static, dynamic, refused
 ROOMS = ["r1", "r2", "r3"]
 PARSER = JsonParser()
-
-
-def blobs(max_size: int) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers (see test_engineio_codec: ``-bb`` and hypothesis's cache)."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
 
 
 arguments = st.lists(

@@ -18,8 +18,9 @@ from sio_core.events import EventReceived
 from sio_core.socketio._json_decoder import _parse_header
 from sio_core.socketio.packets import Decoder, Packet, PacketType, Parser, _encode_any, encode
 from sio_core.testing import Harness, SocketIOClient
-from tests.properties.test_hostile_input import PARSERS, blobs, near_misses
+from tests.properties.test_hostile_input import PARSERS, near_misses
 from tests.properties.test_socketio_codec import ack_ids, binary_values, namespaces
+from tests.strategies import blobs
 
 # Texts shaped like the common header, valid or nearly: the decoder's shortcut and its checks.
 common_headers = st.from_regex(r"\A4?[23][0-9]{0,17}\Z")

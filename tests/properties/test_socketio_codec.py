@@ -18,13 +18,7 @@ from sio_core.socketio.packets import (
     _dump_plain,
     encode,
 )
-
-
-def blobs(max_size: int | None = None) -> st.SearchStrategy[bytes]:
-    """Bytes drawn as integers: under ``python -bb``, hypothesis's example cache compares ``str``
-    and ``bytes`` draws of different runs and its BytesWarning would fail the test."""
-    return st.lists(st.integers(0, 255), max_size=max_size).map(bytes)
-
+from tests.strategies import blobs
 
 # Any text, lone surrogates included: the codec escapes them as JSON.stringify does.
 texts = st.text(st.characters(codec=None, categories=None))
