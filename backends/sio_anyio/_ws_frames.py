@@ -316,9 +316,11 @@ def frame_buffers(messages: Sequence[str | bytes]) -> list[bytes]:
         if len(message) < _OWN_BUFFER_FROM:
             joined.append(shared_frame(message))
             continue
-        text = isinstance(message, str)
-        payload = message.encode("utf-8") if isinstance(message, str) else message
-        joined.append(_header(_FIN | (_TEXT if text else _BINARY), len(payload)))
+        if isinstance(message, str):
+            payload, opcode = message.encode("utf-8"), _TEXT
+        else:
+            payload, opcode = message, _BINARY
+        joined.append(_header(_FIN | opcode, len(payload)))
         buffers += (b"".join(joined), payload)
         joined.clear()
     if joined:

@@ -86,9 +86,8 @@ def _common_ack(data: object, ack_id: object) -> list[str | bytes] | None:
         payload = _escape_lone_surrogates(payload)
     except (TypeError, ValueError, RecursionError):
         return None
-    if not attachments:
-        return ["3" + str(ack_id) + payload]
-    return [f"6{len(attachments)}-{ack_id}" + payload, *attachments]
+    kind = PacketType.BINARY_ACK if attachments else PacketType.ACK
+    return [_header(kind, len(attachments), "/", ack_id) + payload, *attachments]
 
 
 def _dump_with_placeholders(data: list[object]) -> str:

@@ -43,6 +43,13 @@ def client(harness: Harness) -> PollingClient:
 
 
 @pytest.fixture
+def engine(harness: Harness) -> EngineServer:
+    """The harness's server, typed as the :class:`EngineServer` it is."""
+    assert isinstance(harness.core, EngineServer)
+    return harness.core
+
+
+@pytest.fixture
 def ws_client(harness: Harness) -> WebSocketClient:
     """A client that completed a WebSocket-only handshake."""
     return harness.websocket_client()

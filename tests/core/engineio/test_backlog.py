@@ -3,18 +3,10 @@ commands ends, 16 packets on average for each session that has some."""
 
 from __future__ import annotations
 
-import pytest
-
 from sio_core import EngineServer
 from sio_core.engineio._server import BACKLOG_PER_SESSION
 from sio_core.events import WebSocketDataReady
 from sio_core.testing import Harness, WebSocketClient
-
-
-@pytest.fixture
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
 
 
 def queue(engine: EngineServer, client: WebSocketClient, count: int) -> None:

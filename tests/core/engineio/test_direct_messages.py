@@ -11,12 +11,6 @@ from sio_core.testing import Harness, PollingClient, WebSocketClient
 
 
 @pytest.fixture
-def engine(harness: Harness) -> EngineServer:
-    assert isinstance(harness.core, EngineServer)
-    return harness.core
-
-
-@pytest.fixture
 def client(harness: Harness) -> WebSocketClient:
     return harness.websocket_client()
 
