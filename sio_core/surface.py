@@ -45,9 +45,11 @@ class TransportCore(Protocol):
         """The WebSocket is gone: a clean close or EOF, or ``error`` when it broke."""
         ...
 
-    def ws_written(self, ws_id: int, size: int, now: float) -> None:
-        """The backend wrote ``size`` of what WebSocket ``ws_id`` was handed: the sum of the
-        ``size`` of the ``WebSocketDataReady`` events written. Reading may resume after it."""
+    def ws_unwritten(self, ws_id: int, size: int, now: float) -> None:
+        """``size`` of what WebSocket ``ws_id`` was handed still waits to be written (0: none
+        does), counted as ``WebSocketDataReady.size`` counts it. Output counts as written once
+        it is handed over: a backend only reports what its transport could not take at once,
+        and again when that changes. Reading may pause or resume after it."""
         ...
 
     @property

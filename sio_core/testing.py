@@ -150,8 +150,8 @@ class Harness:
     def ws_unstall(self, ws: FakeWebSocket) -> None:
         """The client reads again: what the server handed the WebSocket is written."""
         ws.stalled = False
-        written, ws.unwritten = ws.unwritten, 0
-        self.core.ws_written(ws.ws_id, written, self.clock.now)
+        ws.unwritten = 0
+        self.core.ws_unwritten(ws.ws_id, 0, self.clock.now)
         self.pump()
 
     def ws_close(self, ws: FakeWebSocket, *, error: bool = False) -> None:
@@ -180,8 +180,8 @@ class Harness:
     def pump(self) -> list[Event]:
         """Drain the core's events and act on them as a backend would; returns them.
 
-        A WebSocket's messages are written at once (reported with ``ws_written``) unless the
-        WebSocket is ``stalled``.
+        A WebSocket's messages are written at once unless the WebSocket is ``stalled``: then
+        what it holds is reported with ``ws_unwritten``.
         """
         events: list[Event] = []
         while batch := self.core.events():
@@ -219,8 +219,7 @@ class Harness:
         ws.sent.extend(event.messages)
         if ws.stalled:
             ws.unwritten += event.size
-        else:
-            self.core.ws_written(ws.ws_id, event.size, self.clock.now)
+            self.core.ws_unwritten(ws.ws_id, ws.unwritten, self.clock.now)
 
     # -- clients --------------------------------------------------------------------------
 

@@ -220,6 +220,7 @@ class _WebSocket:
         self._accepted = accepted
         self._id = accepted.event.request_id
         self._driver = driver
+        self._unsent = 0  # the core's count of the output queued here and not yet sent
 
     async def run(self) -> None:
         """Until either side closes; the core hears of the end unless it asked for it."""
@@ -263,16 +264,21 @@ class _WebSocket:
             await turn.spend(len(data))
 
     async def _write_loop(self, scope: anyio.CancelScope) -> None:
-        """Send what the core queues; its close request ends the WebSocket."""
+        """Send what the core queues; its close request ends the WebSocket.
+
+        The ASGI server's ``send`` is awaited in this task: everything queued waits for it,
+        and the core is told how much does (``ws_unwritten``), so that its output limits hold.
+        """
         outbox: Queue[WsCommand] = Queue()
-        self._accepted.outbox.attach(outbox.put)
+        self._accepted.outbox.attach(lambda command: self._queue(outbox, command))
         try:
             while True:
                 for command in await outbox.get_all():
                     if isinstance(command, WebSocketDataReady):
                         for message in command.messages:
                             await self._send(_ws_send(message))
-                        self._driver.ws_written(self._id, command.size)
+                        self._unsent -= command.size
+                        self._driver.ws_unwritten(self._id, self._unsent)
                     else:
                         close = {"type": "websocket.close", "code": command.code}
                         await self._send({**close, "reason": command.reason})
@@ -281,6 +287,13 @@ class _WebSocket:
         except OSError:
             self._accepted.flow.resume()  # the reader, even a paused one, hears the disconnect
             return
+
+    def _queue(self, outbox: Queue[WsCommand], command: WsCommand) -> None:
+        """Queue ``command`` for the writer (called by the driver's pump: it never waits)."""
+        if isinstance(command, WebSocketDataReady):
+            self._unsent += command.size
+            self._driver.ws_unwritten(self._id, self._unsent)
+        outbox.put(command)
 
 
 def _size_over(data: str | bytes, limit: int) -> bool:

@@ -7,8 +7,8 @@ whoever makes it, is followed by a pump that drains ``core.events()`` and routes
 * ``HttpResponseReady`` / ``WebSocketAccepted`` wake the connection task waiting on that
   request id (a :class:`Reply`);
 * ``WebSocketDataReady`` / ``WebSocketCloseRequested`` go to that WebSocket's
-  :class:`~sio_anyio._outbox.Outbox`, whose writer reports what it wrote
-  (:meth:`Driver.ws_written`): the native WebSocket writes during the pump itself;
+  :class:`~sio_anyio._outbox.Outbox`: the native WebSocket writes during the pump itself, and
+  reports only what the kernel would not take at once (:meth:`Driver.ws_unwritten`);
 * ``WebSocketReadPaused`` / ``WebSocketReadResumed``, and a close that aborts, go to that
   WebSocket's :class:`~sio_anyio._flow.ReadFlow`, which its reader obeys (backpressure);
 * everything else is a session event and goes to the application callback, in order.
@@ -17,11 +17,11 @@ The outbox of a WebSocket is created when its ``WebSocketAccepted`` is routed, b
 same pump may already carry data for it (the Engine.IO ``open`` packet). Nothing here looks
 inside an event: the driver is generic over :class:`~sio_core.surface.TransportCore`.
 
-The pump loops until the core has nothing more to say: what the writers report as written during
+The pump loops until the core has nothing more to say: what the writers report as unwritten during
 the pump, and the callbacks queued with :meth:`Driver.after_pump` (a socket's handlers, which may
-call the core again), run between its rounds. A command made by such a callback does not pump
-on its own: the running pump drains what it produced, in order, as soon as the callback returns,
-or before, once the core says its output is backlogged (a handler emitting in a loop).
+call the core again), run between its rounds. A command made by such a callback does not pump on
+its own: the running pump drains what it produced, in order, as soon as the callback returns, or
+before, once the core says its output is backlogged (a handler emitting in a loop).
 
 Nothing else touches the core. The application's side reaches it through :meth:`Driver.command`
 (a change, pumped at once), :meth:`Driver.timed_command` (the same, for a change that starts a
@@ -126,7 +126,7 @@ class Driver(Generic[C]):
         self._in_callback = False  # the running pump is in one of the after_pump callbacks
         self._now: float | None = None  # the time of the running pump's input
         self._stale = False  # the core was called since the pump last asked for its events
-        self._written: dict[int, int] = {}  # bytes written per WebSocket, not yet reported
+        self._unwritten: dict[int, int] = {}  # per WebSocket, what to report to the core
         self._after: deque[Callable[[], None]] = deque()
         self._clock: Callable[[], float] = anyio.current_time  # see run_timer
 
@@ -180,10 +180,10 @@ class Driver(Generic[C]):
     def ws_too_large(self, ws_id: int) -> None:
         self._feed(lambda now: self._core.ws_message_too_large(ws_id, now))
 
-    def ws_written(self, ws_id: int, size: int) -> None:
-        """The writer wrote ``size`` bytes of the session's output: it drained by as much."""
-        if ws_id in self._outboxes and size:
-            self._written[ws_id] = self._written.get(ws_id, 0) + size
+    def ws_unwritten(self, ws_id: int, size: int) -> None:
+        """``size`` of what the writer was handed waits for the kernel to take it (0: none)."""
+        if ws_id in self._outboxes:
+            self._unwritten[ws_id] = size
             if not self._pumping:
                 self._pump()
 
@@ -267,8 +267,8 @@ class Driver(Generic[C]):
                     self._stale = False
                     for event in core.events():
                         route(event)
-                elif self._written:
-                    self._report_written()
+                elif self._unwritten:
+                    self._report_unwritten()
                 elif after:
                     self._in_callback = True
                     try:
@@ -287,24 +287,24 @@ class Driver(Generic[C]):
         A handler that emits in a loop would otherwise hold all its output until it is done,
         and its clients would wait meanwhile (see ``TransportCore.backlogged``). The order is
         kept: nothing was routed since the callback began, and what it makes the core say
-        from now on comes later. Writes made meanwhile are reported at once, so that the
-        sessions' output budget counts them written.
+        from now on comes later. What the writes left is reported at once, so that the
+        sessions' output budget counts what is left.
         """
         self._in_callback = False  # routing may call the core: that must not come back here
         try:
             self._stale = False
             for event in self._core.events():
                 self._route(event)
-            if self._written:
-                self._report_written()
+            if self._unwritten:
+                self._report_unwritten()
         finally:
             self._in_callback = True
 
-    def _report_written(self) -> None:
-        written, self._written = self._written, {}
+    def _report_unwritten(self) -> None:
+        unwritten, self._unwritten = self._unwritten, {}
         now = self._now = self._clock() if self._now is None else self._now
-        for ws_id, size in written.items():
-            self._core.ws_written(ws_id, size, now)
+        for ws_id, size in unwritten.items():
+            self._core.ws_unwritten(ws_id, size, now)
         self._stale = True
 
     def _route(self, event: Event) -> None:

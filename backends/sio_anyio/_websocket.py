@@ -110,6 +110,7 @@ class WebSocket:
         "_flow",
         "_id",
         "_outbox",
+        "_reported",
         "_scope",
         "_spawn",
         "_splitter",
@@ -152,7 +153,8 @@ class WebSocket:
         self._assembler: MessageAssembler | None = None  # until a wsproto message comes
         self._scope: anyio.CancelScope | None = None
         self._waiting = bytearray(greeting)  # encoded, not taken by the kernel yet
-        self._waiting_size = 0  # the core's count of the output in it
+        self._waiting_size = 0  # the core's count of the output in it (or being written)
+        self._reported = 0  # what the core was last told of that count
         self._closing = False  # a close frame is encoded: nothing may follow it
         self._ending = False  # the core's close: once written, the WebSocket ends
         self._writer: anyio.CancelScope | None = None  # while a writer task runs
@@ -334,17 +336,24 @@ class WebSocket:
                 return
             buffers = _unsent(buffers, sent)
             if not buffers:
-                self._written(size)
+                self._all_written()
                 return
         for buffer in buffers:
             self._waiting += buffer
         self._waiting_size += size
+        self._report_unwritten()
         self._start_writer()
 
-    def _written(self, size: int) -> None:
-        self._driver.ws_written(self._id, size)
+    def _all_written(self) -> None:
         if self._ending and not self._waiting and self._scope is not None:
             self._scope.cancel()  # the close frame is out: the WebSocket ends
+
+    def _report_unwritten(self) -> None:
+        """Tell the core how much of its output waits here, when that changed: it counts
+        what it handed over as written unless told otherwise (``ws_unwritten``)."""
+        if self._waiting_size != self._reported:
+            self._reported = self._waiting_size
+            self._driver.ws_unwritten(self._id, self._waiting_size)
 
     def _start_writer(self) -> None:
         if self._writer_done is None:
@@ -359,9 +368,10 @@ class WebSocket:
                 while self._waiting and not self._broken:
                     data, size = bytes(self._waiting), self._waiting_size
                     self._waiting.clear()
-                    self._waiting_size = 0
                     await self._stream.send(data)
-                    self._written(size)
+                    self._waiting_size -= size  # what was added meanwhile is still waiting
+                    self._report_unwritten()
+                    self._all_written()
         except StreamGone:
             self._on_broken()
         finally:

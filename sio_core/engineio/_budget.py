@@ -1,9 +1,11 @@
 """How much output a session holds for its client, and what that allows: backpressure.
 
 A session's *buffered* bytes are those queued for its client and not yet written: the outbox,
-plus what was handed to a WebSocket and not yet reported written by the backend
-(``ws_written``). A WebSocket is counted apart, by id, so that an upgrade probe's ``3probe`` is
-settled on its own and nothing is left counted when a WebSocket goes away.
+plus what the backend says a WebSocket was handed and could not write yet (``ws_unwritten``).
+Output handed over counts as written unless the backend says so: a transport that takes it at
+once, as a socket's kernel buffer does nearly always, costs no report at all. A WebSocket is
+counted apart, by id, so that an upgrade probe's ``3probe`` is settled on its own and nothing is
+left counted when a WebSocket goes away.
 
 Past the high-water mark (a quarter of the limit) the session is *paused*: the backend stops
 reading from the client, and volatile packets are dropped for it; it resumes once the buffered
@@ -31,7 +33,7 @@ class OutputBudget:
     outbox: Outbox = dataclasses.field(default_factory=Outbox)
     """The packets not yet handed to a transport."""
     unwritten: dict[int, int] = dataclasses.field(default_factory=dict)
-    """Bytes handed to each WebSocket and not yet written."""
+    """Bytes handed to each WebSocket and not yet written, as the backend last reported."""
     paused: bool = False
     _unwritten_total: int = dataclasses.field(default=0, init=False, repr=False)
     """The sum of :attr:`unwritten`, kept as it changes: :attr:`buffered` is read for every
@@ -56,17 +58,11 @@ class OutputBudget:
         """Whether ``size`` more bytes keep the session within its limit."""
         return self.buffered + size <= self.limit
 
-    def handed(self, ws_id: int, size: int) -> None:
-        """``size`` bytes were handed to WebSocket ``ws_id``."""
-        self.unwritten[ws_id] = self.unwritten.get(ws_id, 0) + size
-        self._unwritten_total += size
-
-    def written(self, ws_id: int, size: int) -> None:
-        """The backend wrote ``size`` bytes of what WebSocket ``ws_id`` was handed."""
-        if ws_id in self.unwritten:
-            left = max(0, self.unwritten[ws_id] - size)
-            self._unwritten_total -= self.unwritten[ws_id] - left
-            self.unwritten[ws_id] = left
+    def unwritten_now(self, ws_id: int, size: int) -> None:
+        """``size`` bytes handed to WebSocket ``ws_id`` are not written yet (0: none are)."""
+        size = max(0, size)
+        self._unwritten_total += size - self.unwritten.get(ws_id, 0)
+        self.unwritten[ws_id] = size
 
     def forget(self, ws_id: int) -> None:
         """WebSocket ``ws_id`` is gone, and what it did not write with it."""
@@ -75,7 +71,7 @@ class OutputBudget:
     def flow_changed(self) -> bool:
         """Update :attr:`paused` from the buffered bytes; True when it changed.
 
-        Asked for every packet queued, handed and written (a broadcast queues one per
+        Asked for every packet queued, each hand-over and each report (a broadcast queues one per
         recipient): the common answer, not paused and under the high-water mark, takes a sum
         and a comparison, with the two properties spelled out (reading them costs more).
         """

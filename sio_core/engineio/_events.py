@@ -56,7 +56,7 @@ class WebSocketDataReady(Event):
     @property
     def size(self) -> int:
         """What the messages weigh against the session's output limit: text in characters,
-        binary in bytes. The backend reports it back with ``ws_written`` once written."""
+        binary in bytes: the unit of ``ws_unwritten``, which reports what is not written yet."""
         messages = self.messages
         if len(messages) == 1:  # most often
             return len(messages[0])

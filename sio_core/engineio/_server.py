@@ -141,13 +141,13 @@ class EngineServer:
         if session is not None:
             session.ws_closed(ws_id, error=error)
 
-    def ws_written(self, ws_id: int, size: int, now: float) -> None:
-        """The backend wrote ``size`` (see ``WebSocketDataReady.size``) of what WebSocket
-        ``ws_id`` was handed; a session paused for its output may resume."""
+    def ws_unwritten(self, ws_id: int, size: int, now: float) -> None:
+        """``size`` (see ``WebSocketDataReady.size``) of what WebSocket ``ws_id`` was handed is
+        not written yet; 0 once it all is. A session may pause for its output, or resume."""
         self._tick(now)
         session = self._ctx.websockets.get(ws_id)
         if session is not None:
-            session.ws_written(ws_id, size)
+            session.ws_unwritten(ws_id, size)
 
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timeout` must next be called."""

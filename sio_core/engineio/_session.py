@@ -104,10 +104,9 @@ class Session:
         self._ctx.websockets[ws_id] = self
 
     def write_websocket(self, ws_id: int, messages: tuple[str | bytes, ...]) -> None:
-        """Hand messages to one of this session's WebSockets, counted until written."""
-        event = WebSocketDataReady(ws_id=ws_id, messages=messages)
-        self._budget.handed(ws_id, event.size)
-        self._ctx.emit(event)
+        """Hand messages to one of this session's WebSockets (written, unless the backend says
+        otherwise with ``ws_unwritten``)."""
+        self._ctx.emit(WebSocketDataReady(ws_id=ws_id, messages=messages))
         self._update_flow()
 
     @property
@@ -157,9 +156,9 @@ class Session:
         elif self._held_get is not None:
             self._answer_held_get()
 
-    def ws_written(self, ws_id: int, size: int) -> None:
-        """The backend wrote ``size`` bytes of what WebSocket ``ws_id`` was handed."""
-        self._budget.written(ws_id, size)
+    def ws_unwritten(self, ws_id: int, size: int) -> None:
+        """``size`` of what WebSocket ``ws_id`` was handed is not written yet."""
+        self._budget.unwritten_now(ws_id, size)
         self._update_flow()
 
     def _update_flow(self) -> None:

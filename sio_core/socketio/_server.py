@@ -196,10 +196,10 @@ class SocketServer:
         self._engine.ws_closed(ws_id, now, error=error)
         self._pull()
 
-    def ws_written(self, ws_id: int, size: int, now: float) -> None:
-        """The backend wrote ``size`` of what WebSocket ``ws_id`` was handed."""
+    def ws_unwritten(self, ws_id: int, size: int, now: float) -> None:
+        """``size`` of what WebSocket ``ws_id`` was handed is not written yet (0: none is)."""
         self._tick(now)
-        self._engine.ws_written(ws_id, size, now)
+        self._engine.ws_unwritten(ws_id, size, now)
         self._pull()
 
     @property

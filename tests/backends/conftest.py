@@ -298,16 +298,20 @@ class SioClient:
 
     async def receive_or_close(self) -> SioPacket | None:
         """The next Socket.IO packet, or None once the server closed the connection."""
+        parts: list[str] = []  # a large message may come in fragments
         while not self.closed:
             event = await self.ws.next_event()
             if isinstance(event, ws_events.CloseConnection):
                 self.closed = True
             elif isinstance(event, ws_events.TextMessage):
-                assert event.message_finished
-                if event.data == "2":
+                parts.append(event.data)
+                if not event.message_finished:
+                    continue
+                message, parts = "".join(parts), []
+                if message == "2":
                     await self.ws.send_message("3")
-                elif event.data.startswith("4"):
-                    return SioPacket(event.data[1:])
+                elif message.startswith("4"):
+                    return SioPacket(message[1:])
         return None
 
     async def until_closed(self) -> list[SioPacket]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import anyio
 import pytest
+from sio_anyio._driver import Driver
 from sio_anyio._streams import ByteStream
 from sio_anyio._ws_frames import shared_frame
 from wsproto import events as ws
@@ -50,6 +51,24 @@ async def test_switching_response_and_open_packet_leave_in_one_write(
     assert wire.open_packet(opening)["sid"]
     assert writes[0].startswith(b"HTTP/1.1 101 ")
     assert writes[0].endswith(b"\r\n\r\n" + shared_frame(opening))
+
+
+async def test_output_the_kernel_takes_at_once_is_never_reported_unwritten(
+    wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        Driver, "ws_unwritten", lambda _, ws_id, size: reports.append((ws_id, size))
+    )
+    with anyio.fail_after(TIMEOUT):
+        async with wire.server() as (port, _):
+            client = await wire.ws(port, WS_TARGET)
+            await client.receive_message()
+            for _ in range(20):
+                await client.send_message("4hello")
+                await client.receive_message()
+            await client.aclose()
+    assert reports == []
 
 
 @pytest.mark.parametrize("message", ["4hello", b"\x00\x01\xff"], ids=["text", "binary"])

@@ -437,3 +437,48 @@ async def test_engineio_server_is_served_the_same_way(wire, anyio_backend) -> No
             echoed = await client.receive_message()
             await client.aclose()
     assert echoed == "4hello"
+
+
+async def test_output_the_asgi_server_has_not_sent_yet_counts_against_the_budget() -> None:
+    io = sio_server()
+    scope = {**http_scope(f"{SIO}&transport=websocket"), "type": "websocket"}
+    scope["headers"] = [
+        (b"upgrade", b"websocket"),
+        (b"connection", b"Upgrade"),
+        (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        (b"sec-websocket-version", b"13"),
+    ]
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.receive", "text": "40"}]
+    sent: list[Any] = []
+    gate: anyio.Event | None = None
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def send(message: Any) -> None:  # an ASGI server whose client does not read
+        sent.append(message)
+        if gate is not None:
+            await gate.wait()
+
+    def buffered(sid: str) -> int | None:
+        return io._context.query(lambda core: core.connections.buffered_bytes(sid))
+
+    async def until(condition: Any) -> None:
+        while not condition():
+            await anyio.sleep(0.01)  # bounded by the test's fail_after
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(io.asgi_app(), scope, receive, send)
+            await until(lambda: any(m.get("text", "").startswith("40{") for m in sent))
+            sid = json.loads(sent[1]["text"][1:])["sid"]
+            gate = anyio.Event()
+            io.emit("news", "x" * 1000)
+            await until(lambda: (buffered(sid) or 0) > 1000)
+            gate.set()
+            await until(lambda: buffered(sid) == 0)
+            tasks.cancel_scope.cancel()
+    assert sent[-1]["text"].startswith('42["news","xxx')

@@ -162,3 +162,22 @@ async def test_a_polling_client_that_never_gets_is_closed_at_its_limit(wire, cap
     assert posts <= LIMIT // len(CHUNK) + 2  # a handler may run a POST or two behind
     logged = [r.getMessage() for r in caplog.records if "output buffer full" in r.getMessage()]
     assert len(logged) == 1, logged
+
+
+async def test_output_a_slow_client_reads_at_last_no_longer_counts(wire) -> None:
+    io, sockets = Server(max_buffered_bytes=64_000_000), []
+    io.on("connection", sockets.append)
+    news = 750  # 12 MB: more than the kernel's buffers hold for a client not reading yet
+    with anyio.fail_after(TIMEOUT):
+        async with wire.serving(io) as port:
+            client = await wire.connected(port)  # its buffer not shrunk: it must drain at last
+            await _until(lambda: len(sockets) == 1)
+            sid = sockets[0].conn.id
+            for _ in range(news):
+                io.emit("news", CHUNK)
+            waiting = _buffered(io, sid) or 0
+            received = [await client.receive() for _ in range(news)]
+            await _until(lambda: _buffered(io, sid) == 0)
+            await client.aclose()
+    assert waiting > 0
+    assert all(packet.data == ["news", CHUNK] for packet in received)

@@ -62,13 +62,34 @@ def test_limit_must_be_positive(make_harness: Any) -> None:
         make_harness(max_buffered_bytes=0)
 
 
-def test_output_handed_to_a_websocket_counts_until_written(
+def test_output_handed_to_a_websocket_counts_while_the_backend_says_it_is_unwritten(
     small: Harness, stalled: WebSocketClient
 ) -> None:
     _send(small, stalled.sid, "hello")
     assert _buffered(small, stalled.sid) == len("4hello")
     small.ws_unstall(stalled.ws)
     assert _buffered(small, stalled.sid) == 0
+
+
+def test_output_handed_to_a_websocket_counts_as_written_unless_reported(
+    small: Harness,
+) -> None:
+    reading = small.websocket_client()
+    _send(small, reading.sid, "hello")
+    assert _buffered(small, reading.sid) == 0
+
+
+def test_each_report_replaces_the_last(small: Harness, stalled: WebSocketClient) -> None:
+    _send(small, stalled.sid, "x" * 100)
+    small.core.ws_unwritten(stalled.ws.ws_id, 30, small.clock.now)
+    assert _buffered(small, stalled.sid) == 30
+
+
+def test_a_report_for_a_websocket_that_is_gone_is_ignored(small: Harness) -> None:
+    gone = small.websocket_client()
+    small.ws_close(gone.ws)
+    small.core.ws_unwritten(gone.ws.ws_id, 5000, small.clock.now)
+    assert small.pump() == []
 
 
 def test_output_queued_for_polling_counts_until_a_get_takes_it(
@@ -100,9 +121,9 @@ def test_a_paused_websocket_resumes_only_under_half_the_high_water_mark(
     small: Harness, stalled: WebSocketClient
 ) -> None:
     _send(small, stalled.sid, "x" * 1200)
-    small.core.ws_written(stalled.ws.ws_id, 600, small.clock.now)
+    small.core.ws_unwritten(stalled.ws.ws_id, 600, small.clock.now)
     assert [type(e) for e in small.pump()] == []
-    small.core.ws_written(stalled.ws.ws_id, 200, small.clock.now)
+    small.core.ws_unwritten(stalled.ws.ws_id, 400, small.clock.now)
     assert [type(e) for e in small.pump()] == [WebSocketReadResumed]
 
 
