@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import anyio
-import anyio.lowlevel
 
 from sio_anyio._turns import Turn
 
@@ -88,7 +87,7 @@ class ByteStream:
         """
         turn = turn or self._turn
         if self._emptied and self._lively:
-            await anyio.lowlevel.checkpoint()  # see the module's docstring: the others' turn
+            await turn.checkpoint()  # see the module's docstring: the others' turn
             data = self._recv_ready()
             if data is not None:
                 turn.rest()

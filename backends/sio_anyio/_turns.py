@@ -24,7 +24,11 @@ the same points on every run and every machine.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio.lowlevel
+
+Checkpoint = Callable[[], Awaitable[None]]
 
 ITEMS_PER_TURN = 32
 """Items a loop handles before it lets the other tasks run: small enough that a turn of small
@@ -34,16 +38,34 @@ BYTES_PER_TURN = 65536
 """Bytes of items (message payloads, request bodies) after which a turn ends early."""
 
 
-class Turn:
-    """The share of the event loop one task is using; :meth:`spend` after each item."""
+_checkpoints: dict[type, Checkpoint] = {}
 
-    __slots__ = ("_items", "_items_left", "_size", "_size_left")
+
+def loop_checkpoint() -> Checkpoint:
+    """The running loop's own checkpoint. ``anyio.lowlevel.checkpoint`` finds the loop again
+    on every call, through sniffio, which costs more than the checkpoint itself; a reader that
+    lets the others run before each read makes one per message. Shared by every caller."""
+    backend = anyio.lowlevel.current_token().backend_class
+    checkpoint = _checkpoints.get(backend)
+    if checkpoint is None:
+        checkpoint = _checkpoints[backend] = backend.checkpoint
+    return checkpoint
+
+
+class Turn:
+    """The share of the event loop one task is using; :meth:`spend` after each item.
+
+    Made in the task that spends it, in the running loop: :attr:`checkpoint` is that loop's.
+    """
+
+    __slots__ = ("_items", "_items_left", "_size", "_size_left", "checkpoint")
 
     def __init__(self, items: int = ITEMS_PER_TURN, size: int = BYTES_PER_TURN) -> None:
         self._items = items
         self._size = size
         self._items_left = items
         self._size_left = size
+        self.checkpoint = loop_checkpoint()
 
     def rest(self) -> None:
         """The task has just waited (for its socket, say): the others had the loop meanwhile,
@@ -58,4 +80,4 @@ class Turn:
         self._size_left -= size
         if self._items_left <= 0 or self._size_left <= 0:
             self.rest()
-            await anyio.lowlevel.checkpoint()
+            await self.checkpoint()
