@@ -53,19 +53,23 @@ def loop_checkpoint() -> Checkpoint:
 
 
 class Turn:
-    """The share of the event loop one task is using; :meth:`spend` after each item.
+    """The share of the event loop one task is using; :meth:`spend` after each item."""
 
-    Made in the task that spends it, in the running loop: :attr:`checkpoint` is that loop's.
-    """
-
-    __slots__ = ("_items", "_items_left", "_size", "_size_left", "checkpoint")
+    __slots__ = ("_checkpoint", "_items", "_items_left", "_size", "_size_left")
 
     def __init__(self, items: int = ITEMS_PER_TURN, size: int = BYTES_PER_TURN) -> None:
         self._items = items
         self._size = size
         self._items_left = items
         self._size_left = size
-        self.checkpoint = loop_checkpoint()
+        self._checkpoint: Checkpoint | None = None  # looked up when first needed
+
+    def checkpoint(self) -> Awaitable[None]:
+        """The running loop's checkpoint (see :func:`loop_checkpoint`), to await."""
+        checkpoint = self._checkpoint
+        if checkpoint is None:
+            checkpoint = self._checkpoint = loop_checkpoint()
+        return checkpoint()
 
     def rest(self) -> None:
         """The task has just waited (for its socket, say): the others had the loop meanwhile,
