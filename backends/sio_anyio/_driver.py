@@ -64,6 +64,17 @@ from sio_core.surface import TransportCore
 logger = logging.getLogger("sio_anyio")
 
 T = TypeVar("T")
+_TRANSPORT_EVENTS = frozenset(
+    {
+        HttpResponseReady,
+        WebSocketAccepted,
+        WebSocketDataReady,
+        WebSocketCloseRequested,
+        WebSocketReadPaused,
+        WebSocketReadResumed,
+    }
+)
+"""What the driver routes itself; every other event is the application's."""
 # Covariant: the connections take a Driver[TransportCore], the Socket.IO server's is a
 # Driver[SocketServer]. Sound, as no method takes a core as an argument.
 C = TypeVar("C", bound=TransportCore, covariant=True)
@@ -310,22 +321,20 @@ class Driver(Generic[C]):
     def _route(self, event: Event) -> None:
         if type(event) is WebSocketDataReady:  # by far the most frequent
             self._to_websocket(event.ws_id, event)
+        elif type(event) not in _TRANSPORT_EVENTS:  # the application's: most of the others
+            self.on_app_event(event)
         elif isinstance(event, HttpResponseReady):
             self._answer(event.request_id, event)
         elif isinstance(event, WebSocketAccepted):
             outbox = self._outboxes[event.request_id] = Outbox()
             flow = self._flows[event.request_id] = ReadFlow()
             self._answer(event.request_id, Accepted(event, outbox, flow))
-        elif isinstance(event, WebSocketDataReady):
-            self._to_websocket(event.ws_id, event)
         elif isinstance(event, WebSocketCloseRequested):
             self._to_websocket(event.ws_id, event)
             self._outboxes.pop(event.ws_id, None)
             self._end_flow(event)
         elif isinstance(event, WebSocketReadPaused | WebSocketReadResumed):
             self._set_flow(event)
-        else:
-            self.on_app_event(event)
 
     def _answer(self, request_id: int, answer: Answer) -> None:
         reply = self._replies.pop(request_id, None)

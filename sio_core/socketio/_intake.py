@@ -19,7 +19,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sio_core.engineio._events import Event, MessageReceived, SessionClosed, SessionOpened
+from sio_core.engineio._events import (
+    Event,
+    MessageReceived,
+    SessionClosed,
+    SessionOpened,
+    WebSocketDataReady,
+)
 from sio_core.errors import DisconnectReason, RemoteProtocolError
 from sio_core.ids import IdGenerator
 from sio_core.socketio._client import Client
@@ -60,6 +66,9 @@ class Intake:
 
     def translate(self, event: Event) -> None:
         """One Engine.IO event: a message is consumed here; session events pass on as well."""
+        if type(event) is WebSocketDataReady:  # most: every write of every session
+            self._emit([event])
+            return
         if isinstance(event, MessageReceived):
             self.message(event.sid, event.data)
             return

@@ -24,12 +24,8 @@ the client: its DISCONNECT, or its connection gone      is dropped: nobody is le
 ======================================================  ===================================
 
 Disconnect semantics (Node 4.x): a socket leaves with ``disconnecting`` (its rooms still listed),
-then leaves its rooms, then ``disconnect``; both exactly once. Who ends it decides the reason:
-``server namespace disconnect`` (:meth:`SocketServer.disconnect`), ``client namespace
-disconnect`` (the client's DISCONNECT), ``server shutting down`` (``close_all``), ``forced
-close`` (``close(sid)``, or a packet that does not decode), ``forced server close`` (a packet the
-connection's state does not allow, or no namespace within ``connect_timeout``), or the Engine.IO
-session's own reason (``ping timeout``...). ``docs/closing.md`` has the table.
+then leaves its rooms, then ``disconnect``; both exactly once. Who ends it decides the reason
+(``docs/closing.md`` has the table of who gives which).
 
 Recovery (``connection_state_recovery``, :mod:`sio_core.socketio._recovery`) keeps a session
 that ended with ``forced close``, ``forced server close`` or an Engine.IO reason other than
@@ -136,8 +132,10 @@ class SocketServer:
         )
         if self._stream is not None:
             self._stream.on_entry = self._cluster.receive_entry
-        parts = (self._engine.next_deadline, self._acks.next_deadline, self._cluster.next_deadline)
-        self._heaps_due = EarliestOf(*parts)  # the sockets' purge is no heap: see next_deadline
+        self._heaps_due = EarliestOf(  # the sockets' purge is no heap: see next_deadline
+            *(self._engine.next_deadline, self._acks.next_deadline, self._cluster.next_deadline),
+            self._sockets.next_connect_deadline,
+        )
         self.operations = Operations(self._local, self._cluster, self._sockets, shared)
         """Rooms, broadcasts and the utilities that select sockets."""
         self.connections = Connections(self._engine, self._sockets)
@@ -211,7 +209,8 @@ class SocketServer:
     def next_deadline(self) -> float | None:
         """The earliest of heartbeats, ack timeouts, connect timeouts and cluster requests (and
         the purge of recovery sessions)."""
-        return earliest(self._heaps_due(), self._sockets.next_deadline())
+        due, purge = self._heaps_due(), self._sockets.next_purge()
+        return due if purge is None else earliest(due, purge)
 
     def handle_timeout(self, now: float) -> None:
         """Fire every deadline due at ``now``."""

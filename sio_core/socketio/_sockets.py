@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sio_core._deadlines import Deadlines, earliest
+from sio_core._deadlines import Deadlines
 from sio_core.engineio._server import EngineServer
 from sio_core.errors import DisconnectReason, LocalProtocolError
 from sio_core.http import HttpRequest
@@ -82,10 +82,13 @@ class Sockets:
         """Connections, sockets (connecting or connected) and armed connect timeouts."""
         return len(self._clients), len(self._sockets), len(self._connect_deadlines)
 
-    def next_deadline(self) -> float | None:
-        """The earliest connect timeout, or the purge of the recovery sessions if sooner."""
-        purge = self._recovery.next_deadline() if self._recovery is not None else None
-        return earliest(self._connect_deadlines.next(), purge)
+    def next_connect_deadline(self) -> float | None:
+        """The earliest connect timeout (from a heap of :class:`Deadlines`)."""
+        return self._connect_deadlines.next()
+
+    def next_purge(self) -> float | None:
+        """When the recovery sessions are next purged (no heap: a plain time)."""
+        return self._recovery.next_deadline() if self._recovery is not None else None
 
     def handle_timeout(self, now: float) -> None:
         """Close each connection that joined no namespace in time (``forced server close``);
