@@ -80,8 +80,16 @@ class Turn:
 
     async def spend(self, size: int = 0) -> None:
         """One item of ``size`` bytes is done; let the other tasks run if the turn is over."""
+        if self.used(size):
+            await self.checkpoint()
+
+    def used(self, size: int = 0) -> bool:
+        """:meth:`spend` for the path of every message: True when the turn is over (it starts
+        again), and the caller must now ``await checkpoint()``. Most calls return False, and
+        then no coroutine was made for nothing."""
         self._items_left -= 1
         self._size_left -= size
         if self._items_left <= 0 or self._size_left <= 0:
             self.rest()
-            await self.checkpoint()
+            return True
+        return False

@@ -211,15 +211,16 @@ class WebSocket:
         try:
             while True:
                 for piece in self._pieces(data):
-                    if isinstance(piece, ForWsproto):
-                        if type(piece) is PeerClose and self._wsproto is None:
-                            return await self._answer_close(piece.reply)
-                        ended = await self._to_wsproto(piece.data, turn)
-                        if ended is not None:
-                            return ended
-                    else:
+                    if not isinstance(piece, ForWsproto):  # a message: most pieces
                         self._driver.ws_message(self._id, piece)
-                        await turn.spend(len(piece))
+                        if turn.used(len(piece)):
+                            await turn.checkpoint()
+                        continue
+                    if type(piece) is PeerClose and self._wsproto is None:
+                        return await self._answer_close(piece.reply)
+                    ended = await self._to_wsproto(piece.data, turn)
+                    if ended is not None:
+                        return ended
                 if self._flow.paused:  # backpressure: the client's output is not read
                     await self._flow.wait()
                 data = await self._stream.receive(turn)
@@ -333,6 +334,9 @@ class WebSocket:
                 sent = self._stream.send_buffers_now(buffers)
             except StreamGone:
                 self._on_broken()
+                return
+            if len(buffers) == 1 and sent == len(buffers[0]):  # most writes
+                self._all_written()
                 return
             buffers = _unsent(buffers, sent)
             if not buffers:
