@@ -28,9 +28,8 @@ Theory of operation (engine.io-protocol v4, and the Node server where the spec i
   (:mod:`~sio_core.engineio._budget`): past its high-water mark the backend stops reading the
   WebSocket and volatile packets are dropped; past the limit the session closes, its WebSocket
   cut rather than drained. A long-poll answer carries about ``max_http_buffer_size`` at most.
-* **Packet events.** A session under ``watched`` reports Node's ``socket.conn`` traffic:
-  each packet from the client before acting on it, each packet put in the outbox, and each
-  time the outbox is handed to the transport. Unwatched, these cost one boolean test.
+* **Packet events.** Under ``watched``, Node's ``socket.conn`` traffic is reported: each packet
+  in (before it is acted on), each one queued, each hand-over of the outbox. Else: one test.
 """
 
 from __future__ import annotations
@@ -61,6 +60,9 @@ from sio_core.engineio._packets import (
 )
 from sio_core.engineio._session_context import (
     CLOSE_TIMEOUT,
+    OPEN,
+    UPGRADING,
+    WEBSOCKET,
     SessionContext,
     SessionState,
     Timer,
@@ -117,9 +119,10 @@ class Session:
     @property
     def writable(self) -> bool:
         """Whether output queued now leaves at once."""
-        if self.state not in (SessionState.OPEN, SessionState.UPGRADING) or self._budget.paused:
+        state = self.state
+        if (state is not OPEN and state is not UPGRADING) or self._budget.paused:
             return False
-        if self.transport is Transport.WEBSOCKET:
+        if self.transport is WEBSOCKET:
             return self.ws_id is not None
         return self._held_get is not None
 
@@ -130,7 +133,8 @@ class Session:
 
         A packet that would take the session past ``max_buffered_bytes`` closes it instead.
         """
-        if self.state not in (SessionState.OPEN, SessionState.UPGRADING):
+        state = self.state
+        if state is not OPEN and state is not UPGRADING:
             return False
         size = packet_size(packet)
         if not self._budget.fits(size):
@@ -149,7 +153,7 @@ class Session:
         """Hand the outbox to the transport, if the transport can take it now."""
         if not self.outbox:
             return
-        if self.transport is Transport.WEBSOCKET and self.ws_id is not None:
+        if self.transport is WEBSOCKET and self.ws_id is not None:
             messages = tuple(encode_packet(packet) for packet in self.outbox.take_all())
             self.write_websocket(self.ws_id, messages)
             self._report_drained()

@@ -39,6 +39,11 @@ class SessionState(enum.Enum):
     CLOSED = "closed"
 
 
+# Read for every packet, so bound once: on Python 3.11 an enum's member costs four module globals
+# to read (EnumType's __getattr__ slows every attribute of the class down).
+OPEN, UPGRADING, WEBSOCKET = SessionState.OPEN, SessionState.UPGRADING, Transport.WEBSOCKET
+
+
 class Timer(str, enum.Enum):
     """The deadlines a session can have armed, keyed ``(sid, Timer)``."""
 

@@ -32,6 +32,7 @@ from sio_core.socketio._client import Client
 from sio_core.socketio._cluster_node import ClusterNode
 from sio_core.socketio._events import EventReceived, SocketErrored
 from sio_core.socketio._namespace import Namespaces
+from sio_core.socketio._packet import ACK_TYPES, EVENT_TYPES
 from sio_core.socketio._recovery import RestoredSession
 from sio_core.socketio._shared import Shared
 from sio_core.socketio._socket import Handshake, Socket
@@ -103,13 +104,13 @@ class Intake:
     def _receive_packet(self, client: Client, packet: Packet) -> None:
         socket = client.sockets.get(packet.nsp)
         kind = packet.type
-        if kind is PacketType.CONNECT and socket is None and not client.joining(packet.nsp):
+        if socket is not None and kind in EVENT_TYPES:  # most packets
+            self._receive_event(socket, packet)
+        elif kind is PacketType.CONNECT and socket is None and not client.joining(packet.nsp):
             self._connect(client, packet)
         elif socket is None or kind in (PacketType.CONNECT, PacketType.CONNECT_ERROR):
             self._sockets.close_client(client, DisconnectReason.FORCED_SERVER_CLOSE)
-        elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-            self._receive_event(socket, packet)
-        elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
+        elif kind in ACK_TYPES:
             assert packet.id is not None
             self._receive_ack(socket, packet.id, tuple(packet.data))
         else:

@@ -54,6 +54,10 @@ BINARY_TYPE = {plain: binary for binary, plain in PLAIN_TYPE.items()}
 TYPE_BY_CHAR = {str(int(kind)): kind for kind in PacketType}
 CHAR_OF_TYPE = {kind: char for char, kind in TYPE_BY_CHAR.items()}
 ACK_ID_TYPES = frozenset({PacketType.EVENT, PacketType.ACK, *BINARY_TYPES})
+EVENT_TYPES = frozenset({PacketType.EVENT, PacketType.BINARY_EVENT})
+ACK_TYPES = frozenset({PacketType.ACK, PacketType.BINARY_ACK})
+# The type tests of every packet go through these sets: reading an enum's member costs four
+# module globals on Python 3.11 (EnumType's __getattr__ slows every attribute of the class).
 MAX_ACK_ID_DIGITS = len(str(MAX_ACK_ID))
 MAX_COUNT_DIGITS = 6
 ILLEGAL_NSP_CHARS = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
@@ -79,7 +83,7 @@ def namespace_problem(nsp: object) -> str | None:
 def ack_id_problem(kind: PacketType, ack_id: object) -> str | None:
     """Why ``ack_id`` cannot go with a packet of type ``kind``, or ``None`` if it can."""
     if ack_id is None:
-        if kind in (PacketType.ACK, PacketType.BINARY_ACK):
+        if kind in ACK_TYPES:
             return f"{kind.name} packet without an ack id"
         return None
     if kind not in ACK_ID_TYPES:
@@ -91,16 +95,16 @@ def ack_id_problem(kind: PacketType, ack_id: object) -> str | None:
 
 def payload_problem(kind: PacketType, data: object) -> str | None:
     """Why ``data`` cannot be the payload of a ``kind`` packet (socket.io-parser's rules)."""
-    if kind is PacketType.CONNECT:
+    if kind in EVENT_TYPES:  # most packets
+        return event_payload_problem(data)
+    if kind in ACK_TYPES:
+        ok = isinstance(data, list)
+    elif kind is PacketType.CONNECT:
         ok = data is None or isinstance(data, dict)
     elif kind is PacketType.DISCONNECT:
         ok = data is None
-    elif kind is PacketType.CONNECT_ERROR:
+    else:  # CONNECT_ERROR
         ok = isinstance(data, (str, dict))
-    elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-        return event_payload_problem(data)
-    else:
-        ok = isinstance(data, list)
     return None if ok else f"invalid {kind.name} payload {describe(data)}"
 
 

@@ -64,11 +64,13 @@ from sio_core.socketio._intake import Intake
 from sio_core.socketio._namespace import AdapterFactory, Namespace, Namespaces
 from sio_core.socketio._operations import LocalSockets, Operations, check_event_name
 from sio_core.socketio._shared import Shared
-from sio_core.socketio._socket import Socket, SocketState
+from sio_core.socketio._socket import CONNECTED, Socket, SocketState
 from sio_core.socketio._sockets import Sockets
 from sio_core.socketio._stream_sessions import recovery_of
 from sio_core.socketio.packets import Packet, PacketType
 from sio_core.stats import ServerStats
+
+_EVENT, _ACK = PacketType.EVENT, PacketType.ACK  # one read per emit and ack: see CONNECTED
 
 
 class SocketServer:
@@ -375,7 +377,7 @@ class SocketServer:
         """
         check_event_name(event)
         socket = self._sockets.get(socket_id)
-        connected = socket is not None and socket.state is SocketState.CONNECTED
+        connected = socket is not None and socket.state is CONNECTED
         nsp = socket.nsp if socket is not None else "/"
         ack_id = self._namespace(nsp).next_ack_id() if with_ack else None
         if socket is not None and connected and ack_id is None and self._recovery:
@@ -385,7 +387,7 @@ class SocketServer:
             else:
                 self._local.deliver(nsp, event, args, own_room, with_ack=False)
         elif socket is not None and connected:
-            self._sockets.send(socket, Packet(PacketType.EVENT, nsp, [event, *args], ack_id))
+            self._sockets.send(socket, Packet(_EVENT, nsp, [event, *args], ack_id))
         if ack_id is None:
             return None
         if connected:
@@ -407,7 +409,7 @@ class SocketServer:
         if socket is None:
             return
         # Encoded first: an answer that cannot be sent raises and leaves the ack owed.
-        parts = self.parser.encode(Packet(PacketType.ACK, socket.nsp, list(args), ack_id))
+        parts = self.parser.encode(Packet(_ACK, socket.nsp, list(args), ack_id))
         if not self._acks.settle(socket_id, ack_id):
             raise LocalProtocolError(f"no acknowledgement {ack_id} is owed to {socket_id!r}")
         self._sockets.deliver(socket_id, parts, volatile=False)

@@ -94,6 +94,11 @@ class SocketState(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
+CONNECTED = SocketState.CONNECTED
+"""Read for every socket a packet goes to, so bound once: on Python 3.11 an enum's member costs
+four module globals to read (EnumType's ``__getattr__`` slows every attribute of the class)."""
+
+
 @dataclasses.dataclass(slots=True, eq=False)
 class Socket:
     """The core's record of one socket; the backend wraps it in the user-facing handle.

@@ -38,7 +38,7 @@ from sio_core.socketio._events import (
 from sio_core.socketio._namespace import Namespace, Namespaces
 from sio_core.socketio._recovery import RestoredSession, Session
 from sio_core.socketio._shared import Shared
-from sio_core.socketio._socket import Handshake, Socket, SocketSnapshot, SocketState
+from sio_core.socketio._socket import CONNECTED, Handshake, Socket, SocketSnapshot, SocketState
 from sio_core.socketio.packets import Packet, PacketType, Parser
 
 
@@ -109,7 +109,7 @@ class Sockets:
     def is_connected(self, socket_id: str) -> bool:
         """Whether the socket is connected now."""
         socket = self._sockets.get(socket_id)
-        return socket is not None and socket.state is SocketState.CONNECTED
+        return socket is not None and socket.state is CONNECTED
 
     def connected(self, socket_id: str) -> Socket:
         """The socket, which must be connected.
@@ -117,7 +117,7 @@ class Sockets:
         :raises LocalProtocolError: it is not (yet, or any more).
         """
         socket = self._sockets.get(socket_id)
-        if socket is None or socket.state is not SocketState.CONNECTED:
+        if socket is None or socket.state is not CONNECTED:
             raise LocalProtocolError(f"socket {socket_id!r} is not connected")
         return socket
 
@@ -345,6 +345,6 @@ class Sockets:
 
 def _takes(socket: Socket, *, replayable: bool) -> bool:
     """Whether a packet for many may be queued for the socket now (see :meth:`Sockets.deliver`)."""
-    if socket.state is SocketState.CONNECTED:
+    if socket.state is CONNECTED:
         return True
     return replayable and socket.recovered and socket.state is SocketState.CONNECTING

@@ -59,6 +59,9 @@ from sio_core.socketio._packet import (
 # -- encoding --------------------------------------------------------------------------------
 
 
+_ACK, _BINARY_ACK = PacketType.ACK, PacketType.BINARY_ACK  # an enum's member is slow to read
+
+
 def encode(packet: Packet) -> list[str | bytes]:
     """Encode ``packet`` as Engine.IO message payloads: the text first, then each attachment.
 
@@ -66,7 +69,7 @@ def encode(packet: Packet) -> list[str | bytes]:
 
     :raises LocalProtocolError: the packet breaks a protocol rule or its data is not JSON.
     """
-    if packet.type is PacketType.ACK and packet.nsp == "/":  # most packets sent to one socket
+    if packet.type is _ACK and packet.nsp == "/":  # most packets sent to one socket
         messages = _common_ack(packet.data, packet.id)
         if messages is not None:
             return messages
@@ -86,7 +89,7 @@ def _common_ack(data: object, ack_id: object) -> list[str | bytes] | None:
         payload = _escape_lone_surrogates(payload)
     except (TypeError, ValueError, RecursionError):
         return None
-    kind = PacketType.BINARY_ACK if attachments else PacketType.ACK
+    kind = _BINARY_ACK if attachments else _ACK
     return [_header(kind, len(attachments), "/", ack_id) + payload, *attachments]
 
 
