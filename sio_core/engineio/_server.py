@@ -33,6 +33,7 @@ from sio_core.engineio._packets import (
     PacketType,
     encode_packet,
     encode_payload,
+    packet_size,
 )
 from sio_core.engineio._session import Session
 from sio_core.engineio._session_context import SessionContext, SessionState, Timer, Transport
@@ -63,6 +64,7 @@ class EngineServer:
         self._new_id = id_generator
         self._events: list[Event] = []
         self._last_message: Packet | None = None
+        self._last_size = 0  # its packet_size
         self._sessions: dict[str, Session] = {}
         self._dirty: dict[str, Session] = {}
         self._unflushed = 0  # packets queued since the last flush, about: see ``backlogged``
@@ -193,17 +195,18 @@ class EngineServer:
         """
         packet = self._message(data)
         session = self._sessions.get(sid)
-        return session is not None and session.queue(packet)
+        return session is not None and session.queue(packet, self._last_size)
 
     def _message(self, data: str | bytes) -> Packet:
-        """The MESSAGE packet of ``data``, checked once for all the sessions a broadcast sends
-        it to: they are sent the same object one after the other."""
+        """The MESSAGE packet of ``data``, checked (and its size counted) once for all the
+        sessions a broadcast sends it to: they are sent the same object one after the other."""
         last = self._last_message
         if last is not None and last.data is data:
             return last
         if isinstance(data, str) and SEPARATOR in data:
             raise LocalProtocolError("a text message cannot contain the record separator \\x1e")
         packet = self._last_message = Packet(_MESSAGE, data)
+        self._last_size = packet_size(packet)
         return packet
 
     def close(self, sid: str) -> None:

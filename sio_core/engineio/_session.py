@@ -128,15 +128,15 @@ class Session:
 
     # -- sending --------------------------------------------------------------------------
 
-    def queue(self, packet: Packet) -> bool:
-        """Queue a packet for the client; False once the session is closing or closed.
+    def queue(self, packet: Packet, size: int | None = None) -> bool:
+        """Queue a packet (``size``: its ``packet_size``, if known); False once the session closes.
 
         A packet that would take the session past ``max_buffered_bytes`` closes it instead.
         """
         state = self.state
         if state is not OPEN and state is not UPGRADING:
             return False
-        size = packet_size(packet)
+        size = packet_size(packet) if size is None else size
         if not self._budget.fits(size):
             self.close(DisconnectReason.TRANSPORT_ERROR, OVERFLOW)
             return False
