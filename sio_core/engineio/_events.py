@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from sio_core._quick import quick_init
 from sio_core.errors import DisconnectReason
 from sio_core.http import HttpRequest, HttpResponse
 
@@ -43,6 +44,7 @@ class WebSocketAccepted(Event):
     headers: tuple[tuple[str, str], ...] = ()
 
 
+@quick_init  # made for every write
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class WebSocketDataReady(Event):
     """Send these messages on WebSocket ``ws_id``, in order, one message per item.
@@ -106,6 +108,7 @@ class SessionOpened(Event):
     request: HttpRequest
 
 
+@quick_init  # made for most messages read
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class MessageReceived(Event):
     """A message packet arrived: text as ``str``, binary as ``bytes``."""

@@ -26,6 +26,7 @@ import enum
 import functools
 from collections.abc import Iterable
 
+from sio_core._quick import quick_init
 from sio_core.errors import LocalProtocolError, RemoteProtocolError
 
 SEPARATOR = "\x1e"
@@ -46,6 +47,7 @@ class PacketType(enum.IntEnum):
 _TYPE_BY_CHAR = {str(int(kind)): kind for kind in PacketType}
 
 
+@quick_init  # made for every message sent and read
 @dataclasses.dataclass(frozen=True, slots=True)
 class Packet:
     """One Engine.IO packet; only a ``MESSAGE`` may carry ``bytes``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sio_core._quick import quick_init
 from sio_core.engineio._events import Event
 from sio_core.errors import AckAbandonReason, DisconnectReason
 from sio_core.socketio._socket import Handshake, SocketSnapshot
@@ -46,6 +47,7 @@ class SocketConnected(Event):
     nsp: str
 
 
+@quick_init  # made for every event the clients emit
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class EventReceived(Event):
     """The client emitted ``event`` with ``args``; when ``ack_id`` is set it awaits an answer.
@@ -60,6 +62,7 @@ class EventReceived(Event):
     ack_id: int | None = None
 
 
+@quick_init  # made for every answer of a client
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class AckReceived(Event):
     """The client answered the server's emit ``ack_id``."""

@@ -9,6 +9,8 @@ import enum
 import re
 from typing import Any
 
+from sio_core._quick import quick_init
+
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
@@ -33,6 +35,7 @@ class PacketType(enum.IntEnum):
     BINARY_ACK = 6
 
 
+@quick_init  # made for every event and ack, either way
 @dataclasses.dataclass(frozen=True, slots=True)
 class Packet:
     """One Socket.IO packet; binary payloads are ``bytes`` anywhere inside ``data``.
