@@ -335,9 +335,6 @@ class WebSocket:
             except StreamGone:
                 self._on_broken()
                 return
-            if len(buffers) == 1 and sent == len(buffers[0]):  # most writes
-                self._all_written()
-                return
             buffers = _unsent(buffers, sent)
             if not buffers:
                 self._all_written()
