@@ -130,8 +130,8 @@ class ByteStream:
 
     def send_buffers_now(self, buffers: Sequence[bytes | bytearray | memoryview]) -> int:
         """:meth:`send_now` for several buffers, in one vectored write: nothing joins them."""
-        if len(buffers) == 1:  # every small message: the plain call
-            return self._sent(self._sock.send, buffers[0])
+        if len(buffers) == 1:
+            return self.send_now(buffers[0])
         return self._sent(self._sock.sendmsg, buffers)
 
     def _sent(self, send: Callable[[T], int], data: T) -> int:
